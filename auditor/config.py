@@ -1,0 +1,267 @@
+"""One settings object: a TOML file plus ``AUDITOR_*`` environment overrides, validated by pydantic.
+
+Secrets never live in the file: ``*_env`` keys name environment variables (or keys of a secrets file
+given by ``secrets_file``). Paths of the shipped ``policies/``, ``reports/`` and ``templates/`` are
+resolved here once.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from auditor.errors import ConfigError
+
+DEFAULT_CONFIG = "auditor.toml"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def shipped_dir(name: str) -> Path:
+    """Locate a shipped data folder (policies, reports, templates) in a wheel install or a source checkout."""
+    installed = PACKAGE_DIR / "_shipped" / name
+    if installed.is_dir():
+        return installed
+    return PACKAGE_DIR.parent / name
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageSettings(_Section):
+    """Where findings, scans and inventory are stored."""
+
+    url: str = "sqlite:///auditor.db"
+
+
+class StatusRule(_Section):
+    """A configurable directory status rule: when ``attribute`` matches, the person gets ``status``/``kind``."""
+
+    attribute: str
+    equals: str | None = None
+    status: Literal["active", "disabled", "departed"] | None = None
+    kind: Literal["employee", "contractor", "service"] | None = None
+
+
+class DirectorySettings(_Section):
+    """The company directory: an LDAP server (OpenLDAP or Active Directory) or an LDIF file."""
+
+    kind: Literal["ldap", "ldif"] = "ldif"
+    url: str | None = None
+    bind_dn: str | None = None
+    password_env: str | None = None
+    base_dn: str | None = None
+    flavor: Literal["openldap", "ad"] = "openldap"
+    path: str | None = None
+    start_tls: bool = False
+    ca_file: str | None = None
+    connect_timeout: float = 10.0
+    receive_timeout: float = 30.0
+    page_size: int = Field(default=1000, ge=1, le=1000)
+    user_filter: str | None = None
+    alias_attributes: list[str] = Field(default_factory=list)
+    end_date_attribute: str | None = None
+    leavers_ou: str | None = None
+    status_rules: list[StatusRule] = Field(default_factory=list)
+
+
+class PlatformSettings(_Section):
+    """One platform tenant to scan. Extra connector-specific keys go in ``options``."""
+
+    kind: str
+    name: str
+    base_url: str | None = None
+    token_env: str | None = None
+    business_id: str | None = None
+    tenant_id: str | None = None
+    page_size: int = Field(default=100, ge=1, le=1000)
+    timeout: float = Field(default=20.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=10)
+    backoff: float = Field(default=1.0, ge=0)
+    inspect_tokens: list[str] = Field(default_factory=list, description="env var names of tokens to debug")
+    activity_days: int = Field(default=180, ge=1, le=3650, description="audit-log window read on each scan")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ServiceAccount(_Section):
+    """A registered service or shared account: not a person, but it needs an owner."""
+
+    platform: str
+    account_id: str | None = None
+    email: str | None = None
+    owner: str | None = None
+    note: str | None = None
+
+
+class ManualLink(_Section):
+    """An explicit link of a platform account to a directory person."""
+
+    platform: str
+    account_id: str | None = None
+    email: str | None = None
+    uid: str
+
+
+class MatchingSettings(_Section):
+    """How platform accounts are linked to directory people."""
+
+    company_domains: list[str] = Field(default_factory=list)
+    personal_domains: list[str] = Field(
+        default_factory=lambda: [
+            "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com", "icloud.com",
+            "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "wp.pl", "o2.pl",
+            "onet.pl", "interia.pl", "yandex.ru", "mail.ru",
+        ]
+    )
+    links_file: str | None = None
+    links: list[ManualLink] = Field(default_factory=list)
+    service_accounts: list[ServiceAccount] = Field(default_factory=list)
+
+
+class PolicySettings(_Section):
+    """Where rules and approved exceptions live (default: the shipped policies)."""
+
+    path: str | None = None
+    parameters_file: str | None = None
+    exceptions_file: str | None = None
+
+
+class SandboxSettings(_Section):
+    """The built-in emulators: platforms whose base_url is ``sandbox://KIND`` are served in-process."""
+
+    company_seed: int = 7
+
+
+class Settings(_Section):
+    """The whole configuration."""
+
+    storage: StorageSettings = StorageSettings()
+    directory: DirectorySettings = DirectorySettings()
+    platform: list[PlatformSettings] = Field(default_factory=list)
+    matching: MatchingSettings = MatchingSettings()
+    policies: PolicySettings = PolicySettings()
+    sandbox: SandboxSettings = SandboxSettings()
+    secrets_file: str | None = None
+    data_dir: str | None = None
+    language: str = "en"
+    source: str | None = Field(default=None, exclude=True)
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder relative paths in the config are resolved against (the config file's folder)."""
+        return Path(self.source).resolve().parent if self.source else Path.cwd()
+
+    def resolve_path(self, value: str | None) -> Path | None:
+        """Resolve a path from the config relative to the config file."""
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def policies_dir(self) -> Path:
+        """The rules folder."""
+        return self.resolve_path(self.policies.path) or shipped_dir("policies")
+
+    @property
+    def reports_dir(self) -> Path:
+        """The report definitions folder."""
+        return shipped_dir("reports")
+
+    @property
+    def templates_dir(self) -> Path:
+        """The web templates folder."""
+        return shipped_dir("templates")
+
+    @property
+    def storage_url(self) -> str:
+        """The database URL with a relative SQLite path resolved against the config folder."""
+        url = self.storage.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+            return prefix + str(self.base_dir / url[len(prefix):])
+        return url
+
+    def secret(self, env_name: str | None, *, key: str) -> str:
+        """Read a secret named by an ``*_env`` key from the environment or the secrets file."""
+        if not env_name:
+            raise ConfigError(f"{self.source or 'config'}: {key} is not set (name an environment variable)")
+        value = os.environ.get(env_name)
+        if value is None and self.secrets_file:
+            value = _read_secrets_file(self.resolve_path(self.secrets_file)).get(env_name)
+        if not value:
+            raise ConfigError(
+                f"{self.source or 'config'}: {key} names environment variable {env_name}, which is not set"
+            )
+        return value
+
+
+def _read_secrets_file(path: Path | None) -> dict[str, str]:
+    """Parse a ``NAME=value`` secrets file (comments and blank lines ignored)."""
+    if path is None:
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read secrets file: {exc.strerror}") from exc
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise ConfigError(f"{path}: line {number}: expected NAME=value")
+        name, _, value = line.partition("=")
+        values[name.strip()] = value.strip()
+    return values
+
+
+_ENV_SECTIONS = {"storage", "directory", "policies", "sandbox"}
+
+
+def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
+    """Apply ``AUDITOR_SECTION_KEY=value`` overrides, e.g. ``AUDITOR_STORAGE_URL``."""
+    for name, value in environ.items():
+        if not name.startswith("AUDITOR_") or name == "AUDITOR_CONFIG":
+            continue
+        rest = name[len("AUDITOR_"):].lower()
+        section, _, key = rest.partition("_")
+        if section in _ENV_SECTIONS and key:
+            data.setdefault(section, {})[key] = value
+        elif rest in {"data_dir", "language", "secrets_file"}:
+            data[rest] = value
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, *, environ: dict[str, str] | None = None) -> Settings:
+    """Load and validate the configuration; a bad file raises ConfigError naming the file and key."""
+    environ = dict(os.environ if environ is None else environ)
+    explicit = path is not None or "AUDITOR_CONFIG" in environ
+    config_path = Path(path or environ.get("AUDITOR_CONFIG") or DEFAULT_CONFIG)
+    data: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{config_path}: cannot read: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{config_path}: not UTF-8 text") from exc
+    elif explicit:
+        raise ConfigError(f"{config_path}: config file not found")
+    _env_overrides(data, environ)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{config_path}: {key}: {first['msg']}") from exc
+    names = [p.name for p in settings.platform]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{config_path}: platform.name: duplicate name {duplicates[0]!r}")
+    return settings.model_copy(update={"source": str(config_path.resolve()) if config_path.exists() else None})

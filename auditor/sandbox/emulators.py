@@ -1,0 +1,30 @@
+"""Pick and configure the emulator for one sandbox platform from the fictional company."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from auditor.config import PlatformSettings, Settings
+from auditor.errors import ConfigError
+
+
+def emulator_for(kind: str, company: Any, settings: Settings, platform: PlatformSettings) -> tuple[Any, str]:
+    """Return ``(wsgi_app, path_prefix)`` serving ``company`` for a platform of ``kind``.
+
+    The company's placeholder tokens are replaced by the secrets the config names, so the emulator accepts
+    exactly what the connector sends.
+    """
+    if kind == "meta":
+        from auditor.sandbox.meta_api import MetaEmulator
+
+        data = copy.deepcopy(company.meta)
+        tokens = data.get("tokens", {})
+        own = settings.secret(platform.token_env, key="platform.token_env")
+        remap = {company.meta_token: own}
+        for env_name in platform.inspect_tokens:
+            if env_name in company.meta_extra_tokens:
+                remap[company.meta_extra_tokens[env_name]] = settings.secret(env_name, key="platform.inspect_tokens")
+        data["tokens"] = {remap.get(token, token): info for token, info in tokens.items()}
+        return MetaEmulator(data, token=own), "/v25.0"
+    raise ConfigError(f"platform {platform.name!r}: no sandbox emulator for kind {kind!r}")

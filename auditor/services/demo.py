@@ -1,0 +1,107 @@
+"""``auditor demo``: a self-contained workspace for the fictional shop, scanned through the sandbox.
+
+The workspace holds its own ``auditor.toml`` (so every command works on it with ``--config D/auditor.toml``),
+the directory as LDIF, random sandbox tokens in a 0600 secrets file, and the policy parameters the shop
+has approved. Re-running the demo keeps the workspace and runs one more scan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.config import load_settings
+from auditor.errors import ConfigError
+
+DEMO_PLATFORM = "Kwiatek on Meta"
+OWN_TOKEN_ENV = "AUDITOR_META_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+
+
+def toml_value(value: Any) -> str:
+    """A TOML literal for a str, bool, number or list of those (JSON escapes are valid TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def toml_table(header: str, values: dict[str, Any]) -> str:
+    """One TOML table (or array-of-tables entry when header starts with '[[')."""
+    lines = [header]
+    lines += [f"{key} = {toml_value(val)}" for key, val in values.items() if val is not None]
+    return "\n".join(lines) + "\n"
+
+
+def demo_config_text(company: Any) -> str:
+    """The demo workspace's auditor.toml."""
+    parts = [
+        "# auditor demo workspace: the fictional shop of auditor.sandbox.company, served by the built-in\n"
+        "# emulators (base_url sandbox://meta). Tokens are random sandbox values in secrets.env.\n",
+        'secrets_file = "secrets.env"\n',
+        toml_table("[storage]", {"url": "sqlite:///auditor.db"}),
+        toml_table("[directory]", {"kind": "ldif", "path": "people.ldif", **company.directory_settings}),
+        toml_table("[[platform]]", {
+            "kind": "meta", "name": DEMO_PLATFORM, "base_url": "sandbox://meta",
+            "business_id": company.meta["business"]["id"], "token_env": OWN_TOKEN_ENV,
+            "inspect_tokens": sorted(company.meta_extra_tokens), "backoff": 0.2,
+        }),
+        toml_table("[matching]", {"company_domains": company.company_domains}),
+    ]
+    for entry in company.service_accounts:
+        parts.append(toml_table("[[matching.service_accounts]]", entry))
+    for entry in company.links:
+        parts.append(toml_table("[[matching.links]]", entry))
+    parts.append(toml_table("[policies]", {"parameters_file": "policy-parameters.yaml"}))
+    return "\n".join(parts)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def create_workspace(directory: Path, *, now: datetime | None = None) -> Path:
+    """Create the demo workspace if it does not exist yet; return its config path."""
+    from auditor.sandbox.company import build_company
+    from auditor.sandbox.ldif_writer import ldif_text
+
+    config_path = directory / "auditor.toml"
+    if config_path.exists():
+        return config_path
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{directory}: cannot create the demo folder: {exc.strerror}") from exc
+    company = build_company(now=now or datetime.now(UTC))
+    (directory / "people.ldif").write_text(ldif_text(company), encoding="utf-8")
+    tokens = {OWN_TOKEN_ENV: f"sandbox-{secrets.token_hex(16)}"}
+    tokens.update({env: f"sandbox-{secrets.token_hex(16)}" for env in company.meta_extra_tokens})
+    write_private(directory / "secrets.env", "".join(f"{k}={v}\n" for k, v in sorted(tokens.items())))
+    (directory / "policy-parameters.yaml").write_text(
+        "# Parameters this shop has approved for the shipped rules.\n"
+        + yaml.safe_dump(company.policy_parameters, sort_keys=True, allow_unicode=True),
+        encoding="utf-8",
+    )
+    config_path.write_text(demo_config_text(company), encoding="utf-8")
+    return config_path
+
+
+def run_demo(directory: Path, *, progress: Callable[[str], None] | None = None) -> tuple[Any, Path]:
+    """Create (or reuse) the workspace and scan it; return the scan summary and the config path."""
+    from auditor.services.scan import run_scan
+
+    config_path = create_workspace(directory)
+    settings = load_settings(config_path)
+    return run_scan(settings, trigger="demo", progress=progress), config_path

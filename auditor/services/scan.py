@@ -1,0 +1,150 @@
+"""The scan use-case: directory sync, platform fetches, matching, policy evaluation and reconciliation.
+
+Everything that can fail on input (config, policies, exceptions, directory) is read before the database is
+touched; the database is then written in one transaction, so a crash leaves the previous state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from auditor.config import PlatformSettings, Settings
+from auditor.connectors.base import create_connector
+from auditor.directory.base import open_directory
+from auditor.errors import AuditorError, ConfigError, ConnectorError, DirectoryError
+from auditor.matching import link_accounts
+from auditor.model import Capabilities, Person, Tenant, TenantSnapshot
+from auditor.policy.engine import evaluate
+from auditor.policy.facts import EvaluationContext
+from auditor.policy.loader import load_policies
+from auditor.risk_exceptions import load_exceptions
+from auditor.sandbox.runtime import running_sandboxes
+from auditor.storage.db import open_database
+from auditor.storage.repository import ScanRecord, ScanSummary, save_scan, sync_people
+
+log = logging.getLogger("auditor.scan")
+
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class ScanInputs:
+    """What a scan reads before touching the database: policies, exceptions, the directory."""
+
+    policies: list
+    exceptions: list
+    people: list[Person]
+
+
+def read_inputs(settings: Settings, now: datetime, progress: Progress) -> ScanInputs:
+    """Load policies, exceptions and the directory; any bad input raises before anything is written."""
+    policies = load_policies(
+        settings.policies_dir, parameters_file=settings.resolve_path(settings.policies.parameters_file)
+    )
+    exceptions = load_exceptions(settings.resolve_path(settings.policies.exceptions_file))
+    progress(f"policies: {len(policies)} rules loaded")
+    directory = open_directory(settings)
+    people = list(directory.people(now))
+    if not people:
+        raise DirectoryError(
+            f"directory {settings.directory.url or settings.directory.path}: returned no people; refusing to "
+            "treat everyone as departed (check base_dn and the user filter)"
+        )
+    progress(f"directory: {len(people)} people read")
+    return ScanInputs(policies=policies, exceptions=exceptions, people=people)
+
+
+def selected_platforms(settings: Settings, only: str | None) -> list[PlatformSettings]:
+    """The platforms to scan: all, or the one named (ConfigError if no such name)."""
+    if only is None:
+        return list(settings.platform)
+    chosen = [p for p in settings.platform if p.name == only]
+    if not chosen:
+        names = ", ".join(p.name for p in settings.platform) or "none configured"
+        raise ConfigError(f"{settings.source or 'config'}: no platform named {only!r} (known: {names})")
+    return chosen
+
+
+def tenant_id_of(platform: PlatformSettings) -> str:
+    """The tenant id a platform's settings name (business id for Meta, tenant id elsewhere)."""
+    return platform.business_id or platform.tenant_id or platform.name
+
+
+def failed_snapshot(platform: PlatformSettings, error: str) -> TenantSnapshot:
+    """An empty, incomplete snapshot standing for a platform that could not be read at all."""
+    tenant = Tenant(platform=platform.name, tenant_id=tenant_id_of(platform), name=platform.name)
+    return TenantSnapshot(
+        platform=platform.name, kind=platform.kind, tenant=tenant, capabilities=Capabilities(),
+        complete=False, errors=[error],
+    )
+
+
+def fetch_platform(settings: Settings, platform: PlatformSettings, now: datetime,
+                   events_since: datetime | None) -> TenantSnapshot:
+    """Fetch one platform; any connector failure becomes an incomplete snapshot, never an exception."""
+    try:
+        connector = create_connector(platform, lambda env, key: settings.secret(env, key=f"platform.{key}"))
+        return connector.fetch(now=now, events_since=events_since)
+    except ConfigError:
+        raise
+    except ConnectorError as exc:
+        log.warning("%s", exc)
+        return failed_snapshot(platform, str(exc))
+    except AuditorError as exc:
+        return failed_snapshot(platform, f"{platform.name}: {exc}")
+
+
+def fetch_all(settings: Settings, platforms: list[PlatformSettings], now: datetime,
+              progress: Progress) -> list[TenantSnapshot]:
+    """Fetch every platform concurrently, with its audit log over the platform's activity window.
+
+    The whole window is read on each scan (events are de-duplicated in storage) so that the rules judging
+    dormancy and post-departure activity always see a complete log of ``activity_days``.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, min(4, len(platforms)))) as pool:
+        futures = [
+            pool.submit(fetch_platform, settings, p, now, now - timedelta(days=p.activity_days)) for p in platforms
+        ]
+        snapshots = [f.result() for f in futures]
+    for snap in snapshots:
+        state = "complete" if snap.complete else "NOT VERIFIED: " + "; ".join(snap.errors)
+        progress(f"{snap.platform}: {len(snap.accounts)} accounts, {len(snap.grants)} grants, "
+                 f"{len(snap.apps)} apps, {len(snap.events)} events ({state})")
+    return snapshots
+
+
+def run_scan(settings: Settings, *, platform: str | None = None, trigger: str = "cli",
+             progress: Progress | None = None, now: datetime | None = None) -> ScanSummary:
+    """Run one scan end to end and return its summary."""
+    progress = progress or (lambda _msg: None)
+    started = now or datetime.now(UTC)
+    selected_platforms(settings, platform)  # fail on an unknown name before reading anything
+    inputs = read_inputs(settings, started, progress)
+    db = open_database(settings.storage_url)
+    try:
+        with running_sandboxes(settings) as live_settings:
+            live_platforms = selected_platforms(live_settings, platform)
+            snapshots = fetch_all(live_settings, live_platforms, started, progress)
+        with db.session() as session:
+            people = sync_people(session, inputs.people, started)
+            links = link_accounts(snapshots, people, settings.matching, base_dir=settings.base_dir)
+            context = EvaluationContext(now=started, people=people, snapshots=snapshots, links=links)
+            verdicts = evaluate(context, inputs.policies)
+            progress(f"evaluation: {len(verdicts)} failing or unknown verdicts")
+            record = ScanRecord(
+                started_at=started,
+                finished_at=datetime.now(UTC) if now is None else started,
+                trigger=trigger,
+                snapshots=snapshots,
+                account_people={key: link.uid for key, link in links.items()},
+                verdicts=verdicts,
+                directory_complete=True,
+                policy_hashes={p.id: p.content_hash for p in inputs.policies},
+            )
+            return save_scan(session, record, inputs.exceptions)
+    finally:
+        db.dispose()

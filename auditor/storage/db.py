@@ -1,0 +1,189 @@
+"""Open a database (SQLite or PostgreSQL), bring its schema to the latest migration, hand out sessions.
+
+SQLite gets WAL, foreign keys and a busy timeout, and real transactions (SQLAlchemy emits BEGIN itself, so a
+failed scan rolls back completely). PostgreSQL goes through psycopg 3. Alembic is configured in code: no
+``alembic.ini`` is needed at runtime; the migration scripts ship inside this package.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+from auditor.errors import StorageError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_PG_MIGRATION_LOCK = 0x5A_75_D1_70  # pg_advisory_xact_lock key: one migrator at a time
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (safe for messages and logs)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _reason(exc: BaseException, password: str | None) -> str:
+    """One line describing ``exc``, never containing the password."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    if password:
+        line = line.replace(password, "***")
+    return line
+
+
+@dataclass
+class Database:
+    """An open database: the engine plus a session factory. Call ``dispose()`` when done."""
+
+    engine: Engine
+    url: str  # redacted, for messages
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        Database errors are re-raised as StorageError naming the (redacted) URL.
+        """
+        session = Session(self.engine, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise StorageError(f"{self.url}: {_reason(exc, self.engine.url.password)}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _normalise(url: URL) -> URL:
+    """Use psycopg 3 for PostgreSQL URLs that name no driver (``postgresql://``, ``postgres://``)."""
+    if url.drivername in {"postgresql", "postgres"}:
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    """An SQLite engine with WAL, foreign keys, busy timeout and SQLAlchemy-managed transactions."""
+    memory = _is_memory(url)
+    if memory:
+        engine = create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False},
+            json_serializer=_json_dumps,
+        )
+    else:
+        path = Path(url.database or "")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            where = redact_url(str(url))
+            raise StorageError(f"{where}: cannot create folder {path.parent}: {exc.strerror}") from exc
+        engine = create_engine(url, json_serializer=_json_dumps)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (see _on_begin)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON for JSON columns; values JSON cannot represent (datetimes in raw payloads) become strings."""
+    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+
+
+def create_db_engine(url: str) -> Engine:
+    """Create (but do not migrate) the engine for ``url``; StorageError if the URL is unusable."""
+    safe = redact_url(url)
+    try:
+        parsed = _normalise(make_url(url))
+    except (ArgumentError, ValueError) as exc:
+        raise StorageError(f"{safe}: not a database URL") from exc
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            return _sqlite_engine(parsed)
+        if backend == "postgresql":
+            return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StorageError(f"{safe}: cannot create engine: {_reason(exc, parsed.password)}") from exc
+    raise StorageError(f"{safe}: unsupported database {backend!r} (use sqlite or postgresql)")
+
+
+def alembic_config() -> Config:
+    """An Alembic configuration pointing at the migrations shipped in this package (no ini file)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run ``alembic upgrade`` on ``engine`` in one transaction (one migrator at a time)."""
+    config = alembic_config()
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection = connection.execution_options(sqlite_immediate=True)
+        with connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Open the database at ``url`` and upgrade its schema to the latest migration.
+
+    Raises StorageError naming the URL (password hidden) when it cannot be opened or migrated.
+    """
+    safe = redact_url(url)
+    engine = create_db_engine(url)
+    if migrate:
+        try:
+            upgrade(engine)
+        except (SQLAlchemyError, CommandError, OSError) as exc:
+            engine.dispose()
+            reason = _reason(exc, engine.url.password)
+            raise StorageError(f"{safe}: cannot open or migrate: {reason}") from exc
+    return Database(engine=engine, url=safe)

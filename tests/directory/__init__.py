@@ -1,0 +1,1 @@
+"""Tests of auditor.directory against real slapd servers and LDIF files."""
