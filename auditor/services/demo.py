@@ -25,13 +25,15 @@ OWN_TOKEN_ENV = "AUDITOR_META_TOKEN"  # noqa: S105 - the name of a variable, not
 
 
 def toml_value(value: Any) -> str:
-    """A TOML literal for a str, bool, number or list of those (JSON escapes are valid TOML)."""
+    """A TOML literal for a str, bool, number, list or inline table (JSON escapes are valid TOML)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items() if v is not None) + "}"
     return json.dumps(str(value), ensure_ascii=False)
 
 

@@ -11,7 +11,8 @@ from auditor.risk_exceptions import load_exceptions
 
 def load_configured_policies(settings: Settings) -> list:
     """The rules of the configured policies folder with the configured parameter overrides."""
-    return load_policies(settings.policies_dir, parameters_file=settings.resolve_path(settings.policies.parameters_file))
+    overrides = settings.resolve_path(settings.policies.parameters_file)
+    return load_policies(settings.policies_dir, parameters_file=overrides)
 
 
 def validate_policies(settings: Settings, folders: list[Path]) -> int:
