@@ -159,7 +159,7 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Run ``alembic upgrade`` on ``engine`` in one transaction (one migrator at a time)."""
     config = alembic_config()
     with engine.connect() as connection:
