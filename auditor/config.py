@@ -136,6 +136,21 @@ class SandboxSettings(_Section):
     company_seed: int = 7
 
 
+class WebSettings(_Section):
+    """The web UI (owned by the web area; see auditor/web)."""
+
+    secret_key_env: str = "AUDITOR_SECRET_KEY"
+    encryption_key_env: str = "AUDITOR_ENCRYPTION_KEY"
+    host: str = "127.0.0.1"
+    port: int = Field(default=5000, ge=1, le=65535)
+
+
+class ReportSettings(_Section):
+    """PDF reports (owned by the reporting area; see auditor/reporting)."""
+
+    output_dir: str = "reports-out"
+
+
 class Settings(_Section):
     """The whole configuration."""
 
@@ -145,6 +160,8 @@ class Settings(_Section):
     matching: MatchingSettings = MatchingSettings()
     policies: PolicySettings = PolicySettings()
     sandbox: SandboxSettings = SandboxSettings()
+    web: WebSettings = WebSettings()
+    reports: ReportSettings = ReportSettings()
     secrets_file: str | None = None
     data_dir: str | None = None
     language: str = "en"
@@ -220,7 +237,7 @@ def _read_secrets_file(path: Path | None) -> dict[str, str]:
     return values
 
 
-_ENV_SECTIONS = {"storage", "directory", "policies", "sandbox"}
+_ENV_SECTIONS = {"storage", "directory", "policies", "sandbox", "web", "reports"}
 
 
 def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
