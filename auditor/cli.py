@@ -25,7 +25,7 @@ EXIT_UNVERIFIED = 3
 FINDING_COLUMNS = ("id", "severity", "category", "status", "platform", "account_email", "person", "asset", "message")
 JSON_FINDING_KEYS = (
     "id", "fingerprint", "rule", "category", "severity", "status", "platform", "tenant", "account",
-    "account_email", "person", "asset", "role", "message", "evidence", "first_seen", "last_seen",
+    "account_email", "person", "asset", "role", "message", "evidence", "first_seen", "last_seen", "subject",
 )
 SEVERITIES = [s.value for s in Severity]
 
@@ -138,7 +138,7 @@ def findings(ctx: click.Context, config_path: str | None, status: str, category:
     settings = settings_from(ctx, config_path)
     rows = find_findings(settings, status=status, category=category, severity=severity,
                          platform=platform_name, person=person, limit=limit)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         write_json([{k: row.get(k) for k in JSON_FINDING_KEYS} for row in rows], out)
     elif fmt == "csv":
@@ -160,7 +160,7 @@ def diff(ctx: click.Context, config_path: str | None, scan_id: int | None, fmt: 
 
     settings = settings_from(ctx, config_path)
     changes = scan_changes(settings, scan_id)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         write_json(changes, out)
         return
@@ -183,7 +183,7 @@ def person(ctx: click.Context, config_path: str | None, uid: str, fmt: str) -> N
 
     settings = settings_from(ctx, config_path)
     report = person_report(settings, uid)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         write_json(report, out)
         return
@@ -207,7 +207,7 @@ def policies_list(ctx: click.Context, config_path: str | None) -> None:
 
     rules = load_configured_policies(settings_from(ctx, config_path))
     rows = [{"id": p.id, "severity": p.severity, "category": p.category, "title": p.title} for p in rules]
-    write_table(rows, ("id", "severity", "category", "title"), click.get_text_stream("stdout"), max_width=80)
+    write_table(rows, ("id", "severity", "category", "title"), sys.stdout, max_width=80)
 
 
 @policies.command("validate")

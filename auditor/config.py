@@ -137,18 +137,45 @@ class SandboxSettings(_Section):
 
 
 class WebSettings(_Section):
-    """The web UI (owned by the web area; see auditor/web)."""
+    """The web UI (owned by the web area; see auditor/web).
 
-    secret_key_env: str = "AUDITOR_SECRET_KEY"
+    ``secret_key_env`` names the variable holding the key that signs CSRF tokens (at least 32 characters);
+    ``encryption_key_env`` the one holding the key that encrypts TOTP seeds at rest (32 bytes, urlsafe
+    base64). ``cookie_secure`` false drops the Secure flag and the ``__Host-`` prefix: only for plain HTTP
+    on a host other than localhost, never in production.
+    """
+
+    secret_key_env: str = "AUDITOR_SECRET_KEY"  # noqa: S105 - a variable name
     encryption_key_env: str = "AUDITOR_ENCRYPTION_KEY"
     host: str = "127.0.0.1"
     port: int = Field(default=5000, ge=1, le=65535)
+    threads: int = Field(default=8, ge=1, le=64)
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=7 * 24)
+    pending_login_minutes: int = Field(default=5, ge=1, le=60)
+    max_failed_logins: int = Field(default=10, ge=3, le=100, description="per account, then locked")
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    cookie_secure: bool = True
+    totp_issuer: str = "auditor"
+    page_size: int = Field(default=50, ge=10, le=500)
+    max_exception_days: int = Field(default=365, ge=1, le=3 * 365)
 
 
 class ReportSettings(_Section):
-    """PDF reports (owned by the reporting area; see auditor/reporting)."""
+    """PDF reports (owned by the reporting area; see auditor/reporting).
+
+    ``output_dir`` (relative to the config file) receives PDFs written without an explicit path;
+    ``organisation`` is printed on every cover; ``max_listed_findings`` caps the full finding table of an
+    audit (the rest is counted and left to ``auditor findings --format csv``); ``expiry_warning_days``
+    flags risk exceptions that expire soon. The language is the top-level ``language`` key.
+    """
 
     output_dir: str = "reports-out"
+    organisation: str | None = None
+    paper: Literal["A4", "letter"] = "A4"
+    max_listed_findings: int = Field(default=2000, ge=10, le=20000)
+    max_listed_events: int = Field(default=200, ge=10, le=5000)
+    expiry_warning_days: int = Field(default=30, ge=1, le=365)
 
 
 class Settings(_Section):

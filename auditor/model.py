@@ -96,6 +96,7 @@ class Capabilities:
     app_scopes: bool = False
     audit_log: bool = False
     account_emails: bool = False
+    audit_log_asset_kinds: tuple[str, ...] | None = None  # asset kinds the log covers; None: the whole tenant
     notes: tuple[str, ...] = ()
 
 

@@ -52,6 +52,29 @@ def timed(results: list[dict[str, Any]], stage: str, func: Callable[[], Any]) ->
     return value
 
 
+def scan_once(results: list[dict[str, Any]], n: int, now: datetime, ldif: Path, settings: Settings,
+              connector: MetaConnector, db: Any, policies: list[Any]) -> None:
+    """One scan, stage by stage, with the real code."""
+    directory = LdifDirectory(ldif, settings.directory)
+    people_now = timed(results, f"scan {n}: directory read", lambda: list(directory.people(now)))
+    snapshot = timed(results, f"scan {n}: Meta fetch over HTTP",
+                     lambda: connector.fetch(now=now, events_since=now - timedelta(days=180)))
+    with db.session() as session:
+        people = timed(results, f"scan {n}: directory sync", lambda: sync_people(session, people_now, now))
+        links = timed(results, f"scan {n}: matching", lambda: link_accounts([snapshot], people, settings.matching))
+        context = EvaluationContext(now=now, people=people, snapshots=[snapshot], links=links)
+        verdicts = timed(results, f"scan {n}: evaluation", lambda: evaluate(context, policies))
+        record = ScanRecord(
+            started_at=now, finished_at=now + timedelta(seconds=n), trigger="bench",
+            snapshots=[snapshot], account_people={k: v.uid for k, v in links.items()},
+            verdicts=verdicts, directory_complete=True, policy_hashes={},
+        )
+        summary = timed(results, f"scan {n}: persistence (one transaction)", lambda: save_scan(session, record, []))
+    print(f"  -> {len(people)} people, {len(snapshot.accounts)} accounts, {len(snapshot.grants)} grants, "
+          f"{len(snapshot.events)} events, {len(verdicts)} verdicts, "
+          f"{sum(summary.open_by_severity.values())} open findings", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print (and optionally write) the stage figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -66,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         url = args.db or f"sqlite:///{work / 'bench.db'}"
-        company = timed(results, f"generate company ({args.size} people)", lambda: build_company(size=args.size, now=now))
+        company = timed(results, f"generate company ({args.size} people)",
+                        lambda: build_company(size=args.size, now=now))
         company.meta["tokens"] = {TOKEN if t == company.meta_token else t: v for t, v in company.meta["tokens"].items()}
         ldif = work / "people.ldif"
         timed(results, "write LDIF", lambda: ldif.write_text(ldif_text(company), encoding="utf-8"))
@@ -81,25 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             connector = MetaConnector(platform, lambda _env, _key: TOKEN)
             for n in range(1, args.scans + 1):
                 print(f"scan {n} against {url.split('@')[-1]}", flush=True)
-                people_now = timed(results, f"scan {n}: directory read", lambda: list(
-                    LdifDirectory(ldif, settings.directory).people(now)))
-                snapshot = timed(results, f"scan {n}: Meta fetch over HTTP", lambda: connector.fetch(
-                    now=now, events_since=now - timedelta(days=180)))
-                with db.session() as session:
-                    people = timed(results, f"scan {n}: directory sync", lambda s=session: sync_people(s, people_now, now))
-                    links = timed(results, f"scan {n}: matching", lambda: link_accounts(
-                        [snapshot], people, settings.matching))
-                    context = EvaluationContext(now=now, people=people, snapshots=[snapshot], links=links)
-                    verdicts = timed(results, f"scan {n}: evaluation", lambda: evaluate(context, policies))
-                    record = ScanRecord(
-                        started_at=now, finished_at=now + timedelta(seconds=n), trigger="bench",
-                        snapshots=[snapshot], account_people={k: v.uid for k, v in links.items()},
-                        verdicts=verdicts, directory_complete=True, policy_hashes={},
-                    )
-                    summary = timed(results, f"scan {n}: persistence", lambda s=session: save_scan(s, record, []))
-                print(f"  -> {len(people)} people, {len(snapshot.accounts)} accounts, {len(snapshot.grants)} grants, "
-                      f"{len(snapshot.events)} events, {len(verdicts)} verdicts, "
-                      f"{sum(summary.open_by_severity.values())} open findings", flush=True)
+                scan_once(results, n, now, ldif, settings, connector, db, policies)
         db.dispose()
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

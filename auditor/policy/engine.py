@@ -96,14 +96,24 @@ def _failed(policy: Policy, snapshot: TenantSnapshot, subject: Subject) -> Verdi
     )
 
 
+NOT_EXPOSED = "the platform does not expose"
+
+
 def unknown_reason(policy: Policy, snapshot: TenantSnapshot, subject: Subject) -> tuple[str, list[str]]:
     """Why ``require`` was unknown for ``subject``: (reason, the facts it read that are missing)."""
     values = evidence_facts(policy, subject, policy.require_facts)
     missing = [name for name, value in values.items() if value is None]
+    capabilities = snapshot.capabilities
     for name in missing:
         capability = FACTS[name].capability
-        if capability and not getattr(snapshot.capabilities, capability, False):
-            return f"the platform does not expose {CAPABILITY_TEXT[capability]}", missing
+        if capability and not getattr(capabilities, capability, False):
+            return f"{NOT_EXPOSED} {CAPABILITY_TEXT[capability]}", missing
+        account = subject.facts.get("account") or {}
+        if (capability == "audit_log" and capabilities.audit_log_asset_kinds
+                and account.get("activity_observable") is False):
+            kinds = ", ".join(capabilities.audit_log_asset_kinds)
+            return (f"{NOT_EXPOSED} activity on the assets these accounts hold "
+                    f"(its audit log covers only: {kinds})"), missing
     for name in missing:
         spec = FACTS[name]
         if spec.namespace == "person" and not subject.facts.get("person"):
@@ -123,12 +133,14 @@ def _could_not_verify(policy: Policy, snapshot: TenantSnapshot, subjects: list[S
         reasons[reason] += 1
         missing.update(names)
     reason = reasons.most_common(1)[0][0]
+    # a gap of the platform is information; a value that should have been there is a (low) problem
+    severity = Severity.INFO if all(r.startswith(NOT_EXPOSED) for r in reasons) else Severity.LOW
     count = len(subjects)
     noun = policy.resource if count == 1 else f"{policy.resource}s"
     return Verdict(
         rule=policy.id,
         category=COULD_NOT_VERIFY,
-        severity=Severity.LOW,
+        severity=severity,
         outcome="unknown",
         subject=f"unverified:{policy.resource}",
         platform=snapshot.platform,

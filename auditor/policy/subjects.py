@@ -17,7 +17,6 @@ from auditor.matching import Link
 from auditor.model import Account, AccountKind, App, AuditEvent, Grant, Person, PersonStatus, TenantSnapshot
 from auditor.policy.facts import EvaluationContext, Subject
 
-AUDIT_LOG_ASSET_KINDS: dict[str, tuple[str, ...]] = {"meta": ("ad_account",)}
 """Connector kind -> asset kinds its audit log covers, when the capabilities do not say (absent: all)."""
 
 SELF_TOKEN = "self"  # noqa: S105 - the token_ref of the auditor's own token, not a secret
@@ -164,8 +163,7 @@ class SnapshotFacts:
     @cached_property
     def covered_kinds(self) -> frozenset[str] | None:
         """Asset kinds the audit log covers (None: the whole tenant)."""
-        kinds = getattr(self.snapshot.capabilities, "audit_log_asset_kinds", None)
-        kinds = kinds or AUDIT_LOG_ASSET_KINDS.get(self.snapshot.kind)
+        kinds = self.snapshot.capabilities.audit_log_asset_kinds
         return frozenset(kinds) if kinds else None
 
     def log_observes(self, grants: Iterable[Grant]) -> bool:

@@ -815,6 +815,8 @@ class _Generator:
         plant("stale_invitation", f"invite:{invitation[c['oliwia'].mail]}", "pending for 45 days", "oliwia")
         plant("stale_invitation", f"invite:{invitation[c['d4'].mail]}", "sent 5 days ago to the address of a "
               "person who departed 30 days ago", "d4")
+        plant("could_not_verify", None, "dormancy of accounts holding only page, Instagram or WhatsApp roles "
+              "cannot be judged: Meta logs activity for ad accounts only (severity info)")
 
     # -- filler -------------------------------------------------------------------------------------
 

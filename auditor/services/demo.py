@@ -11,7 +11,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ from auditor.config import load_settings
 from auditor.errors import ConfigError
 
 DEMO_PLATFORM = "Kwiatek on Meta"
+HISTORY_LDIF = "people-earlier.ldif"
+HISTORY_AGE_DAYS = 30
 OWN_TOKEN_ENV = "AUDITOR_META_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 
 
@@ -88,6 +90,7 @@ def create_workspace(directory: Path, *, now: datetime | None = None) -> Path:
         raise ConfigError(f"{directory}: cannot create the demo folder: {exc.strerror}") from exc
     company = build_company(now=now or datetime.now(UTC))
     (directory / "people.ldif").write_text(ldif_text(company), encoding="utf-8")
+    (directory / HISTORY_LDIF).write_text(ldif_text(company, earlier=True), encoding="utf-8")
     tokens = {OWN_TOKEN_ENV: f"sandbox-{secrets.token_hex(16)}"}
     tokens.update({env: f"sandbox-{secrets.token_hex(16)}" for env in company.meta_extra_tokens})
     write_private(directory / "secrets.env", "".join(f"{k}={v}\n" for k, v in sorted(tokens.items())))
@@ -101,9 +104,22 @@ def create_workspace(directory: Path, *, now: datetime | None = None) -> Path:
 
 
 def run_demo(directory: Path, *, progress: Callable[[str], None] | None = None) -> tuple[Any, Path]:
-    """Create (or reuse) the workspace and scan it; return the scan summary and the config path."""
+    """Create (or reuse) the workspace and scan it; return the scan summary and the config path.
+
+    A new workspace first records last month's directory export (``people-earlier.ldif``), so the demo
+    shows what directory history is for: a person deleted from the directory since then is departed,
+    and their leftover access is orphaned, not merely unmatched.
+    """
+    from auditor.services.directory_sync import sync_directory
     from auditor.services.scan import run_scan
 
+    progress = progress or (lambda _m: None)
+    fresh = not (directory / "auditor.toml").exists()
     config_path = create_workspace(directory)
     settings = load_settings(config_path)
+    if fresh:
+        earlier = settings.model_copy(update={"directory": settings.directory.model_copy(
+            update={"path": HISTORY_LDIF})})
+        count = sync_directory(earlier, now=datetime.now(UTC) - timedelta(days=HISTORY_AGE_DAYS))
+        progress(f"directory history: {count} people from the export of {HISTORY_AGE_DAYS} days ago")
     return run_scan(settings, trigger="demo", progress=progress), config_path

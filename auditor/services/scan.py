@@ -14,8 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from auditor.config import PlatformSettings, Settings
 from auditor.connectors.base import create_connector
-from auditor.directory.base import open_directory
-from auditor.errors import AuditorError, ConfigError, ConnectorError, DirectoryError
+from auditor.errors import AuditorError, ConfigError, ConnectorError
 from auditor.matching import link_accounts
 from auditor.model import Capabilities, Person, Tenant, TenantSnapshot
 from auditor.policy.engine import evaluate
@@ -23,6 +22,7 @@ from auditor.policy.facts import EvaluationContext
 from auditor.policy.loader import load_policies
 from auditor.risk_exceptions import load_exceptions
 from auditor.sandbox.runtime import running_sandboxes
+from auditor.services.directory_sync import read_people
 from auditor.storage.db import open_database
 from auditor.storage.repository import ScanRecord, ScanSummary, save_scan, sync_people
 
@@ -47,13 +47,7 @@ def read_inputs(settings: Settings, now: datetime, progress: Progress) -> ScanIn
     )
     exceptions = load_exceptions(settings.resolve_path(settings.policies.exceptions_file))
     progress(f"policies: {len(policies)} rules loaded")
-    directory = open_directory(settings)
-    people = list(directory.people(now))
-    if not people:
-        raise DirectoryError(
-            f"directory {settings.directory.url or settings.directory.path}: returned no people; refusing to "
-            "treat everyone as departed (check base_dn and the user filter)"
-        )
+    people = read_people(settings, now)
     progress(f"directory: {len(people)} people read")
     return ScanInputs(policies=policies, exceptions=exceptions, people=people)
 

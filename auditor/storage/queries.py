@@ -30,9 +30,11 @@ from auditor.storage.tables import (
 
 FINDING_KEYS = (
     "id", "fingerprint", "rule", "category", "severity", "status", "platform", "tenant", "account",
-    "account_email", "person", "asset", "role", "message", "evidence", "first_seen", "last_seen",
+    "account_email", "person", "asset", "role", "message", "evidence", "first_seen", "last_seen", "subject",
 )
-"""The keys of a finding dict: the JSON contract of ``auditor findings --json`` and the web API."""
+"""The keys of a finding dict: the JSON contract of ``auditor findings --json`` (which requires at least the
+first seventeen) and the web API. ``subject`` is what the rule judged: ``account:<id>``, ``token:<ref>``,
+``app:<id>``, ``asset:<id>``, ``tenant:<id>``, ..."""
 
 _F = Finding.__table__
 _DIFF_CHANGES = {OPENED: "new", REOPENED: "reopened", "exception_expired": "reopened", "unmuted": "reopened",

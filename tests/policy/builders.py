@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -124,7 +125,9 @@ def snapshot(
     kind: str = "test",
     tenant_id: str = TENANT,
 ) -> TenantSnapshot:
-    """A snapshot of one tenant."""
+    """A snapshot of one tenant (kind "meta" declares Meta's audit log: ad accounts only)."""
+    if kind == "meta":
+        capabilities = dataclasses.replace(capabilities, audit_log_asset_kinds=("ad_account",))
     return TenantSnapshot(
         platform=platform,
         kind=kind,

@@ -58,7 +58,8 @@ def test_unknowns_become_one_could_not_verify_verdict_per_rule_and_tenant(shippe
     failed = [v for v in verdicts if v.outcome == "fail"]
     (unknown,) = [v for v in verdicts if v.outcome == "unknown"]
     assert [v.subject for v in failed] == ["account:off"]
-    assert unknown.category == "could_not_verify" and unknown.severity == Severity.LOW
+    # a gap of the platform is information, not a problem of the shop
+    assert unknown.category == "could_not_verify" and unknown.severity == Severity.INFO
     assert unknown.rule == "missing-2fa" and unknown.subject == "unverified:account"
     assert unknown.evidence["count"] == 25
     assert unknown.evidence["subjects"] == [f"account:u{i}" for i in range(MAX_UNKNOWN_SUBJECTS)]
@@ -73,6 +74,7 @@ def test_unknown_reason_is_value_missing_when_the_platform_exposes_the_value(shi
     (verdict,) = evaluate(ctx, [shipped["missing-2fa"]])
     assert verdict.evidence["reason"].startswith("value missing: ")
     assert verdict.evidence["reasons"] == {verdict.evidence["reason"]: 1}
+    assert verdict.severity == Severity.LOW
 
 
 def test_unknowns_are_counted_per_tenant(shipped):
@@ -282,3 +284,19 @@ def test_verdicts_follow_snapshot_and_policy_order(shipped):
         ("m2", "missing-2fa"),
         ("m2", "personal-email"),
     ]
+
+
+def test_activity_on_assets_the_log_does_not_cover_is_a_platform_gap(shipped):
+    snap = snapshot(
+        [user("pager", "pager@corp.example"), user("ads", "ads@corp.example")],
+        [grant("pager", "p1"), grant("ads", "act_1")],
+        assets=[asset("p1", "page"), asset("act_1", "ad_account")],
+        events=[event("ads", 3)],
+        activity_since=ago(120),
+        kind="meta",
+    )
+    (verdict,) = evaluate(context(snap, [person("pager", "pager@corp.example"), person("ads", "ads@corp.example")]),
+                          [shipped["dormant-access"]])
+    assert verdict.outcome == "unknown" and verdict.evidence["subjects"] == ["account:pager"]
+    assert "covers only: ad_account" in verdict.evidence["reason"]
+    assert verdict.severity == Severity.INFO

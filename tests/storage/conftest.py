@@ -11,16 +11,6 @@ from auditor.storage.db import Database, open_database
 from tests.support.postgres import PostgresCluster
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
-    """One private PostgreSQL cluster for the whole session (raises if PostgreSQL is not installed)."""
-    cluster = PostgresCluster()
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """URL of a fresh, empty database: an SQLite file, or a new database in the test cluster."""

@@ -65,6 +65,7 @@ class MetaConnector(Connector):
         app_scopes=True,
         audit_log=True,
         account_emails=True,
+        audit_log_asset_kinds=("ad_account",),
         notes=(
             "two_fac_status values are not documented: unrecognised values are reported as unknown",
             "app scopes are known only for the tokens the auditor inspects (debug_token)",

@@ -1,0 +1,36 @@
+"""``pip install .`` (not editable) gives a package that finds its shipped policies, reports, templates
+and migrations from any working directory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_carries_data_and_works_from_anywhere(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(ROOT)],
+                   check=True, capture_output=True, timeout=300)
+    (wheel,) = (tmp_path / "dist").glob("auditor-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped_rules = sorted(p.name for p in (ROOT / "policies").glob("*.yaml"))
+    assert sorted(Path(n).name for n in names if n.startswith("auditor/_shipped/policies/")) == shipped_rules
+    assert any(n.startswith("auditor/storage/migrations/versions/0001") for n in names)
+    assert not any(n.startswith(("tests/", "bench/")) for n in names)
+
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    probe = (
+        "import auditor.config as c, auditor.policy.loader as l;"
+        "d = c.shipped_dir('policies'); print(d); print(len(l.load_policies(d)))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=elsewhere, env={"PYTHONPATH": str(target)},
+                         check=True, capture_output=True, text=True, timeout=120).stdout.split()
+    assert out[0].startswith(str(target)) and out[0].endswith("_shipped/policies")
+    assert int(out[1]) == len(shipped_rules)
