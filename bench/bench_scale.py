@@ -52,6 +52,33 @@ def timed(results: list[dict[str, Any]], stage: str, func: Callable[[], Any]) ->
     return value
 
 
+ASSET_EDGES = ("owned_pages", "client_pages", "owned_ad_accounts", "client_ad_accounts", "owned_instagram_assets",
+               "owned_whatsapp_business_accounts")
+
+
+def densify(meta: dict[str, Any], target_grants: int) -> int:
+    """Add read-only asset assignments for existing business users until there are ``target_grants`` grants.
+
+    The generated company has about 2.3 grants per person; a shop with agencies and many brands has more.
+    Added assignments are plain ANALYZE tasks (not privileged, so they add volume, not findings).
+    """
+    assets = [a for edge in ASSET_EDGES for a in meta.get(edge, [])]
+    users = [u for u in meta["business_users"] if u.get("two_fac_status") == "enabled"]
+    held = {(a["id"], u["id"]) for a in assets for u in a["assigned_users"]}
+    grants = len(held) + len(meta["business_users"]) + len(meta["system_users"])
+    index = 0
+    while grants < target_grants and index < len(users) * len(assets):
+        user, asset = users[index % len(users)], assets[(index // len(users) + index) % len(assets)]
+        index += 1
+        if (asset["id"], user["id"]) in held:
+            continue
+        held.add((asset["id"], user["id"]))
+        asset["assigned_users"].append({"id": user["id"], "name": user["name"], "user_type": "business_user",
+                                        "tasks": ["ANALYZE"], "permitted_tasks": ["ANALYZE"]})
+        grants += 1
+    return grants
+
+
 def scan_once(results: list[dict[str, Any]], n: int, now: datetime, ldif: Path, settings: Settings,
               connector: MetaConnector, db: Any, policies: list[Any]) -> None:
     """One scan, stage by stage, with the real code."""
@@ -81,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=50_000)
     parser.add_argument("--db", default=None, help="database URL (default: a SQLite file in a temp folder)")
     parser.add_argument("--scans", type=int, default=2)
+    parser.add_argument("--grants", type=int, default=250_000, help="grow the Meta data to this many grants")
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this file")
     args = parser.parse_args(argv)
 
@@ -91,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         url = args.db or f"sqlite:///{work / 'bench.db'}"
         company = timed(results, f"generate company ({args.size} people)",
                         lambda: build_company(size=args.size, now=now))
+        timed(results, f"densify to {args.grants} grants", lambda: densify(company.meta, args.grants))
         company.meta["tokens"] = {TOKEN if t == company.meta_token else t: v for t, v in company.meta["tokens"].items()}
         ldif = work / "people.ldif"
         timed(results, "write LDIF", lambda: ldif.write_text(ldif_text(company), encoding="utf-8"))

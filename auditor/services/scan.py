@@ -24,7 +24,7 @@ from auditor.risk_exceptions import load_exceptions
 from auditor.sandbox.runtime import running_sandboxes
 from auditor.services.directory_sync import read_people
 from auditor.storage.db import open_database
-from auditor.storage.repository import ScanRecord, ScanSummary, save_scan, sync_people
+from auditor.storage.repository import ScanRecord, ScanSummary, save_scan, stored_links, sync_people
 
 log = logging.getLogger("auditor.scan")
 
@@ -125,7 +125,8 @@ def run_scan(settings: Settings, *, platform: str | None = None, trigger: str = 
             snapshots = fetch_all(live_settings, live_platforms, started, progress)
         with db.session() as session:
             people = sync_people(session, inputs.people, started)
-            links = link_accounts(snapshots, people, settings.matching, base_dir=settings.base_dir)
+            links = link_accounts(snapshots, people, settings.matching, stored_links(session),
+                                  base_dir=settings.base_dir)
             context = EvaluationContext(now=started, people=people, snapshots=snapshots, links=links)
             verdicts = evaluate(context, inputs.policies)
             progress(f"evaluation: {len(verdicts)} failing or unknown verdicts")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
+from auditor.config import ManualLink
 from auditor.findings import (
     ACCEPTED,
     EXPIRED_EXCEPTION_RULE,
@@ -29,7 +30,7 @@ from auditor.model import Capabilities, Severity, TenantSnapshot, Verdict
 from auditor.risk_exceptions import RiskException
 from auditor.storage.inventory import chunks, last_event_time, save_events, sync_inventory
 from auditor.storage.people import sync_people
-from auditor.storage.tables import Finding, FindingEvent, RiskExceptionRow, Scan, ScanPlatform
+from auditor.storage.tables import Finding, FindingEvent, ManualLinkRow, RiskExceptionRow, Scan, ScanPlatform
 
 __all__ = [
     "ScanRecord", "ScanSummary", "last_event_time", "load_finding_states", "record_failed_scan", "save_scan",
@@ -103,6 +104,15 @@ def stored_exceptions(session: Session) -> list[RiskException]:
             expires_on=row["expires_on"], fingerprint=row["fingerprint"], platform=row["platform"],
             account=row["account"], asset=row["asset"], person=row["person"], source="database",
         )
+        for row in session.exec(select(table).order_by(table.c.id)).mappings()
+    ]
+
+
+def stored_links(session: Session) -> list[ManualLink]:
+    """Manual account -> person links recorded in the database (from the web UI)."""
+    table = ManualLinkRow.__table__
+    return [
+        ManualLink(platform=row["platform"], account_id=row["account_id"], email=row["email"], uid=row["uid"])
         for row in session.exec(select(table).order_by(table.c.id)).mappings()
     ]
 

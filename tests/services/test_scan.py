@@ -187,3 +187,21 @@ def test_scan_on_postgresql(workspace: Workspace, company, postgres_cluster) -> 
     assert (second.opened, second.resolved) == (0, 0)
     assert keys(settings) == {p.key for p in company.expected(synced_earlier=False)}
 
+
+
+def test_manual_link_in_the_database_matches_an_account(workspace: Workspace, company) -> None:
+    from auditor.storage.tables import ManualLinkRow
+
+    run_scan(workspace.settings, now=NOW)
+    typo = next(p for p in company.planted if p.category == "unmatched_account" and "old address" in p.note)
+    owner = company.people[0]["uid"][0]
+    db = open_database(workspace.settings.storage_url)
+    try:
+        with db.session() as session:
+            session.add(ManualLinkRow(platform=typo.platform, account_id=typo.account, uid=owner,
+                                      note="old address of this person", created_at=NOW))
+    finally:
+        db.dispose()
+    summary = run_scan(workspace.settings, now=NOW)
+    assert summary.resolved == 1
+    assert typo.key in keys(workspace.settings, "resolved")

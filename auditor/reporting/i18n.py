@@ -1,0 +1,161 @@
+"""Translations of the report layouts: YAML catalogues under ``reports/i18n/<language>.yaml``.
+
+English is the reference catalogue and the fallback for a key a translation lacks. Keys are dotted paths
+(``audit.title``); values are ``str.format`` templates whose placeholders are filled with data (data is
+never used as a template). Plural forms follow CLDR: ``one``/``other`` in English and
+``one``/``few``/``many`` in Polish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.reporting.errors import ReportError
+
+REFERENCE_LANGUAGE = "en"
+
+
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as ``{"a.b": value}``; a mapping whose keys are plural forms stays one entry."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and not _is_plural(value):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+_PLURAL_FORMS = {"one", "few", "many", "other"}
+
+
+def _is_plural(value: Mapping[str, Any]) -> bool:
+    return bool(value) and set(value) <= _PLURAL_FORMS and "one" in value
+
+
+def plural_form(language: str, count: int) -> str:
+    """The CLDR plural category of ``count`` for integers (Polish: one / few / many; else one / other)."""
+    count = abs(int(count))
+    if language == "pl":
+        if count == 1:
+            return "one"
+        if count % 10 in (2, 3, 4) and count % 100 not in (12, 13, 14):
+            return "few"
+        return "many"
+    return "one" if count == 1 else "other"
+
+
+def read_catalogue(path: Path) -> dict[str, Any]:
+    """One language file, flattened; ReportError names the file when it is missing or malformed."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ReportError(f"{path}: translation file not found") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ReportError(f"{path}: cannot read translation file: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise ReportError(f"{path}: expected a mapping of translation keys")
+    return flatten(data)
+
+
+def available_languages(reports_dir: Path) -> list[str]:
+    """The languages with a catalogue under ``reports_dir/i18n``."""
+    return sorted(path.stem for path in (reports_dir / "i18n").glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Looks up and formats the texts of one language, falling back to English."""
+
+    language: str
+    messages: Mapping[str, Any]
+    fallback: Mapping[str, Any]
+
+    def _entry(self, key: str) -> Any:
+        if key in self.messages:
+            return self.messages[key]
+        if key in self.fallback:
+            return self.fallback[key]
+        raise ReportError(f"translation key {key!r} is missing from reports/i18n/{REFERENCE_LANGUAGE}.yaml")
+
+    def __call__(self, key: str, **values: Any) -> str:
+        """The text of ``key``; with a ``count`` value and plural forms, the matching form."""
+        entry = self._entry(key)
+        if isinstance(entry, Mapping):
+            count = int(values.get("count", 0))
+            forms = entry
+            entry = forms.get(plural_form(self.language, count)) or forms.get("other") or forms.get("many")
+            values = {**values, "count": self.number(count)}
+        if not isinstance(entry, str):
+            raise ReportError(f"translation key {key!r} ({self.language}): expected text")
+        return entry.format_map(values) if values else entry
+
+    def has(self, key: str) -> bool:
+        """True when the key exists in this language or in English."""
+        return key in self.messages or key in self.fallback
+
+    def label(self, group: str, value: Any) -> str:
+        """A translated vocabulary value (``severity.high``), or the value itself when not translated."""
+        if value is None:
+            return "—"
+        key = f"{group}.{value}"
+        return self(key) if self.has(key) else str(value)
+
+    def number(self, value: int | float | None) -> str:
+        """A number with this language's thousands separator."""
+        if value is None:
+            return "—"
+        text = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+        if self.language == "pl":
+            return text.replace(",", "\u00a0").replace(".", ",")
+        return text
+
+    def date(self, value: str | date | datetime | None) -> str:
+        """An unambiguous date (ISO 8601, the same in every language)."""
+        parsed = _parse(value)
+        if parsed is None:
+            return "—"
+        return (parsed.date() if isinstance(parsed, datetime) else parsed).isoformat()
+
+    def datetime(self, value: str | datetime | None) -> str:
+        """Date and time in UTC, minutes precision."""
+        parsed = _parse(value)
+        if parsed is None:
+            return "—"
+        if not isinstance(parsed, datetime):
+            return parsed.isoformat()
+        return parsed.strftime("%Y-%m-%d %H:%M UTC")
+
+    def tristate(self, value: bool | None) -> str:
+        """yes / no / unknown."""
+        return self("common.unknown") if value is None else self("common.yes" if value else "common.no")
+
+
+def _parse(value: str | date | datetime | None) -> date | datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date | datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def load_translator(reports_dir: Path, language: str) -> Translator:
+    """The translator of ``language``; ReportError (naming the ``language`` key) when there is no catalogue."""
+    folder = reports_dir / "i18n"
+    fallback = read_catalogue(folder / f"{REFERENCE_LANGUAGE}.yaml")
+    if language == REFERENCE_LANGUAGE:
+        return Translator(language, fallback, fallback)
+    if not (folder / f"{language}.yaml").is_file():
+        known = ", ".join(available_languages(reports_dir)) or "none"
+        raise ReportError(f"language: no report translation {language!r} in {folder} (available: {known})")
+    return Translator(language, read_catalogue(folder / f"{language}.yaml"), fallback)
