@@ -178,6 +178,30 @@ class ReportSettings(_Section):
     expiry_warning_days: int = Field(default=30, ge=1, le=365)
 
 
+class SchedulerSettings(_Section):
+    """Scheduled jobs (owned by the scheduler area; see auditor/scheduler.py)."""
+
+    timezone: str = "UTC"
+
+
+class NotificationSettings(_Section):
+    """Email and webhook notifications (owned by the scheduler area)."""
+
+    enabled: bool = False
+
+
+class OffboardingSettings(_Section):
+    """HR offboarding cases and revocation (owned by the offboarding area)."""
+
+    webhook_secret_env: str = "AUDITOR_HR_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+
+
+class DsarSettings(_Section):
+    """GDPR data-access requests (owned by the DSAR area)."""
+
+    controller_name: str | None = None
+
+
 class Settings(_Section):
     """The whole configuration."""
 
@@ -189,6 +213,10 @@ class Settings(_Section):
     sandbox: SandboxSettings = SandboxSettings()
     web: WebSettings = WebSettings()
     reports: ReportSettings = ReportSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    notifications: NotificationSettings = NotificationSettings()
+    offboarding: OffboardingSettings = OffboardingSettings()
+    dsar: DsarSettings = DsarSettings()
     secrets_file: str | None = None
     data_dir: str | None = None
     language: str = "en"
@@ -264,7 +292,9 @@ def _read_secrets_file(path: Path | None) -> dict[str, str]:
     return values
 
 
-_ENV_SECTIONS = {"storage", "directory", "policies", "sandbox", "web", "reports"}
+_ENV_SECTIONS = {
+    "storage", "directory", "policies", "sandbox", "web", "reports", "scheduler", "notifications", "offboarding", "dsar",
+}
 
 
 def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
