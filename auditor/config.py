@@ -293,7 +293,8 @@ def _read_secrets_file(path: Path | None) -> dict[str, str]:
 
 
 _ENV_SECTIONS = {
-    "storage", "directory", "policies", "sandbox", "web", "reports", "scheduler", "notifications", "offboarding", "dsar",
+    "storage", "directory", "policies", "sandbox", "web", "reports",
+    "scheduler", "notifications", "offboarding", "dsar",
 }
 
 
