@@ -179,27 +179,109 @@ class ReportSettings(_Section):
 
 
 class SchedulerSettings(_Section):
-    """Scheduled jobs (owned by the scheduler area; see auditor/scheduler.py)."""
+    """Scheduled jobs (owned by the scheduler area; see auditor/scheduler.py).
+
+    Cron expressions have five fields (minute hour day month day-of-week) and run in ``timezone``.
+    ``scan_cron`` maps a platform name (or ``"*"``: every platform not named) to when it is scanned;
+    ``report_cron`` maps a report kind (``audit``, ``access-review``) to when it is built and delivered.
+    A run missed while no scheduler was up runs once on start when it is at most ``misfire_grace_seconds``
+    late (several missed runs of one job coalesce into one). ``lock_stale_seconds``: on SQLite, a job lock
+    whose holder stopped refreshing it for this long is taken over (PostgreSQL releases advisory locks of
+    dead connections itself). ``retention_days``: run-ledger rows and webhook event ids older than this are
+    deleted by the retention job.
+    """
 
     timezone: str = "UTC"
+    scan_cron: dict[str, str] = Field(default_factory=dict)
+    directory_sync_cron: str | None = None
+    report_cron: dict[str, str] = Field(default_factory=dict)
+    retention_cron: str | None = None
+    misfire_grace_seconds: int = Field(default=86_400, ge=1)
+    lock_stale_seconds: int = Field(default=600, ge=30)
+    max_workers: int = Field(default=4, ge=1, le=32)
+    retention_days: int = Field(default=400, ge=1)
 
 
 class NotificationSettings(_Section):
-    """Email and webhook notifications (owned by the scheduler area)."""
+    """Email and webhook notifications (owned by the scheduler area).
+
+    Sent after a scheduled scan that opened or reopened findings at or above ``min_severity`` or could not
+    verify a platform, and when an offboarding case escalates. Email goes by SMTP (``smtp_starttls`` upgrades
+    the connection before any login; ``smtp_ca_file`` trusts a private CA); the webhook receives a JSON
+    payload with a ``text`` field (Slack and Teams incoming webhooks show it) plus the structured notice.
+    The webhook URL is a secret (Slack and Teams put the credential in it): ``webhook_url_env`` names it.
+    """
 
     enabled: bool = False
+    min_severity: Literal["info", "low", "medium", "high", "critical"] = "high"
+    max_listed: int = Field(default=25, ge=1, le=500)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_ca_file: str | None = None
+    smtp_username: str | None = None
+    smtp_password_env: str | None = None
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    email_from: str | None = None
+    email_to: list[str] = Field(default_factory=list)
+    webhook_url_env: str | None = None
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    web_url: str | None = None
 
 
 class OffboardingSettings(_Section):
-    """HR offboarding cases and revocation (owned by the offboarding area)."""
+    """HR offboarding cases and revocation (owned by the offboarding area).
+
+    The HR webhook is signed with the secret ``webhook_secret_env`` names (HMAC-SHA256). Access must be gone
+    ``deadline_business_days`` business days after the last working day (ends of days in ``timezone``;
+    Saturdays, Sundays and ``holidays``, ISO dates, are not business days); past it the case escalates.
+    Open cases are re-checked every ``recheck_minutes`` by the scheduler (0: never). Revocation is off unless
+    a platform is named in ``revocation_platforms``; a security officer approves each proposed call.
+    """
 
     webhook_secret_env: str = "AUDITOR_HR_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+    max_body_bytes: int = Field(default=65_536, ge=1024, le=1_048_576)
+    deadline_business_days: int = Field(default=1, ge=0, le=30)
+    timezone: str = "UTC"
+    holidays: list[str] = Field(default_factory=list)
+    recheck_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    revocation_platforms: list[str] = Field(default_factory=list)
+    evidence_report: bool = True
 
 
 class DsarSettings(_Section):
-    """GDPR data-access requests (owned by the DSAR area)."""
+    """GDPR data-subject requests (owned by the DSAR area; see auditor/dsar).
+
+    The controller block and the Art. 15(1)(a)-(h) texts fill the answer letter and export; a text left unset
+    uses the shipped default of the answer's language (``reports/dsar/i18n``). Each text is one string for
+    every language or a table ``{en = "...", pl = "..."}``. ``timezone`` is the calendar of receipt and due
+    dates. The ``keep_*_days`` keys are the auditor's own retention of personal data, applied by the scheduled
+    retention job; ``legal_hold_days`` keeps evidence about a leaver's access that long after the departure,
+    also against an erasure request (Art. 17(3)(e), legal claims).
+    """
 
     controller_name: str | None = None
+    controller_address: str | None = None
+    contact_email: str | None = None
+    dpo_contact: str | None = None
+    timezone: str = "UTC"
+    default_owner: str | None = None
+    reminder_days: int = Field(default=7, ge=1, le=31)
+    escalation_days: int = Field(default=3, ge=0, le=31)
+    max_rows_in_letter: int = Field(default=200, ge=10, le=5000, description="per category; the export has all")
+    purposes: str | dict[str, str] | None = None  # (a)
+    categories_note: str | dict[str, str] | None = None  # (b), besides the categories found
+    recipients: str | dict[str, str] | None = None  # (c)
+    retention: str | dict[str, str] | None = None  # (d)
+    rights: str | dict[str, str] | None = None  # (e)
+    complaint_authority: str | dict[str, str] | None = None  # (f)
+    source: str | dict[str, str] | None = None  # (g)
+    automated_decisions: str | dict[str, str] | None = None  # (h)
+    keep_audit_events_days: int = Field(default=400, ge=30, le=3650)
+    keep_scans_days: int = Field(default=400, ge=30, le=3650)
+    keep_offboarding_cases_days: int = Field(default=1095, ge=30, le=3650, description="after the case closed")
+    keep_requests_days: int = Field(default=1095, ge=30, le=3650, description="after the request closed")
+    legal_hold_days: int = Field(default=1095, ge=0, le=3650, description="after a leaver's departure")
 
 
 class Settings(_Section):

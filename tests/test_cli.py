@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from auditor.cli import main
 from auditor.sandbox.company import build_company
+from tests.services.test_demo import planted_everywhere
 
 REQUIRED_KEYS = {
     "id", "fingerprint", "rule", "category", "severity", "status", "platform", "tenant", "account",
@@ -41,7 +42,7 @@ def test_demo_findings_json_contract(demo: Path) -> None:
     rows = json.loads(out)
     assert isinstance(rows, list) and rows
     assert all(set(row) >= REQUIRED_KEYS for row in rows)
-    assert len(rows) == len(build_company().planted)
+    assert len(rows) == sum(planted_everywhere().values())
     assert {row["status"] for row in rows} == {"open"}
 
 
@@ -54,7 +55,7 @@ def test_findings_filters_and_csv(demo: Path) -> None:
     assert {r["severity"] for r in json.loads(out)} == {"critical"}
     code, out, _ = run("findings", "--config", str(demo), "--format", "csv")
     table = list(csv.DictReader(io.StringIO(out)))
-    assert code == 0 and set(table[0]) >= REQUIRED_KEYS and len(table) == len(build_company().planted)
+    assert code == 0 and set(table[0]) >= REQUIRED_KEYS and len(table) == sum(planted_everywhere().values())
 
 
 def test_scan_exit_codes(demo: Path) -> None:

@@ -88,4 +88,12 @@ def create_connector(settings: PlatformSettings, secret: SecretResolver) -> Conn
 
 def _load_builtin() -> None:
     """Import the built-in connector modules so that they register themselves."""
-    from auditor.connectors import meta  # noqa: F401
+    from auditor.connectors import (  # noqa: F401
+        file_import,
+        google_ads,
+        linkedin,
+        meta,
+        pinterest,
+        tiktok,
+        x,
+    )

@@ -72,6 +72,11 @@ def bar_chart(bars: Sequence[Bar], *, title: str, width: float = 250, row: float
     return _svg(width, height, body, title)
 
 
+def simple_bars(labels: Mapping[str, str], counts: Mapping[str, int], *, title: str) -> Markup:
+    """One neutral bar per key of ``counts`` (in that order), labelled with ``labels``."""
+    return bar_chart([Bar(labels.get(key, key), ((value, NEUTRAL),)) for key, value in counts.items()], title=title)
+
+
 def severity_bars(counts: Mapping[str, int], labels: Mapping[str, str], *, title: str) -> Markup:
     """One bar per severity (critical first), in the severity colours."""
     bars = [Bar(labels[sev], ((counts.get(sev, 0), colour),)) for sev, colour in SEVERITY_COLOURS.items()]

@@ -104,19 +104,27 @@ def known_platforms(session: Session) -> list[str]:
     return list(session.exec(select(_SP.c.platform).distinct().order_by(_SP.c.platform)).scalars())
 
 
+def _evidence_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        text = ", ".join(_evidence_text(v) for v in value) or "—"
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k}: {_evidence_text(v)}" for k, v in sorted(value.items())) or "—"
+    else:
+        text = "—" if value is None else str(value)
+    if len(text) > EVIDENCE_TEXT_LIMIT:
+        text = text[:EVIDENCE_TEXT_LIMIT] + f"… (+{len(text) - EVIDENCE_TEXT_LIMIT})"
+    return text
+
+
 def evidence_items(evidence: dict[str, Any] | None) -> list[list[str]]:
-    """Evidence as ``[key, text]`` pairs, values shortened to a readable length."""
-    items: list[list[str]] = []
-    for key, value in sorted((evidence or {}).items()):
-        if isinstance(value, list | tuple):
-            text = ", ".join("—" if v is None else str(v) for v in value) or "—"
-        elif isinstance(value, dict):
-            text = ", ".join(f"{k}: {v}" for k, v in sorted(value.items())) or "—"
-        else:
-            text = "—" if value is None else str(value)
-        if len(text) > EVIDENCE_TEXT_LIMIT:
-            text = text[:EVIDENCE_TEXT_LIMIT] + f"… (+{len(text) - EVIDENCE_TEXT_LIMIT})"
-        items.append([str(key), text])
+    """Evidence as ``[key, text]`` pairs: the judged facts first (one row each), then parameters and the
+    rest (scan id, outcome, policy hash); values shortened to a readable length."""
+    evidence = dict(evidence or {})
+    evidence.pop("rule", None)
+    items = [[str(k), _evidence_text(v)] for k, v in sorted((evidence.pop("facts", None) or {}).items())]
+    for name, params in sorted((evidence.pop("parameters", None) or {}).items()):
+        items.append([f"parameter {name}", _evidence_text(params)])
+    items += [[str(k), _evidence_text(v)] for k, v in sorted(evidence.items())]
     return items
 
 

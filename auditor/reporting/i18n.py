@@ -8,7 +8,7 @@ never used as a template). Plural forms follow CLDR: ``one``/``other`` in Englis
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -107,6 +107,10 @@ class Translator:
             return "—"
         key = f"{group}.{value}"
         return self(key) if self.has(key) else str(value)
+
+    def labels(self, group: str, values: Iterable[Any]) -> dict[Any, str]:
+        """``{value: translated label}`` for a vocabulary, in the order given."""
+        return {value: self.label(group, value) for value in values}
 
     def number(self, value: int | float | None) -> str:
         """A number with this language's thousands separator."""

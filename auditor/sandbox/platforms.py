@@ -2,8 +2,10 @@
 
 A platform kind ``K`` plugs in with two modules:
 
-- ``auditor.sandbox.company_K`` with ``build(company: Company) -> SandboxPlatform``: the emulator's data for the
-  same people (derived deterministically from ``company``), the findings it plants and the config it needs;
+- ``auditor.sandbox.company_K`` with ``build(company: Company) -> SandboxPlatform | list[SandboxPlatform]``: the
+  emulator's data for the
+  same people (derived deterministically from ``company``), the findings it plants and the config it needs
+  (a list when one kind brings several tenants, e.g. an API tenant and an admin's export);
 - ``auditor.sandbox.K_api`` with ``create_emulator(data: dict, token: str) -> tuple[wsgi_app, path_prefix]``:
   the emulator that serves ``data`` and accepts ``token`` (kinds without an API, such as a file import,
   have no emulator and set ``SandboxPlatform.files`` instead).
@@ -12,6 +14,7 @@ A platform kind ``K`` plugs in with two modules:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,8 +55,14 @@ def sandbox_platforms(company: Any) -> list[SandboxPlatform]:
             if exc.name != f"auditor.sandbox.company_{kind}":
                 raise
             continue
-        built.append(module.build(company))
+        result = module.build(company)
+        built.extend(result if isinstance(result, list) else [result])
     return built
+
+
+def has_emulator(kind: str) -> bool:
+    """True when ``auditor.sandbox.<kind>_api`` exists (file imports have none)."""
+    return importlib.util.find_spec(f"auditor.sandbox.{kind}_api") is not None
 
 
 def create_emulator(kind: str, data: dict[str, Any], token: str) -> tuple[Any, str]:

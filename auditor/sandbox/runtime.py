@@ -32,9 +32,11 @@ def running_sandboxes(settings: Settings, *, now: datetime | None = None) -> Ite
         return
     from auditor.sandbox.company import build_company
     from auditor.sandbox.emulators import emulator_for
+    from auditor.sandbox.platforms import sandbox_platforms
     from auditor.sandbox.server import serve
 
     company = build_company(settings.sandbox.company_seed, now=now or datetime.now(UTC))
+    extensions = sandbox_platforms(company) if any(p.kind != "meta" for p in sandboxed) else []
     replaced: list[PlatformSettings] = []
     with ExitStack() as stack:
         for platform in settings.platform:
@@ -47,7 +49,7 @@ def running_sandboxes(settings: Settings, *, now: datetime | None = None) -> Ite
                     f"{settings.source or 'config'}: platform {platform.name!r}: base_url {platform.base_url!r} "
                     f"does not match kind {platform.kind!r}"
                 )
-            app, path_prefix = emulator_for(kind, company, settings, platform)
+            app, path_prefix = emulator_for(kind, company, settings, platform, extensions)
             handle = stack.enter_context(serve(app))
             replaced.append(platform.model_copy(update={"base_url": handle.url + path_prefix}))
         yield settings.model_copy(update={"platform": replaced})

@@ -143,9 +143,8 @@ class XEmulator:
         fault = self.faults.take(path)
         if fault is not None and fault.kind not in ("timeout", "truncated"):
             return self._fault_response(fault, request, account_id)
-        if fault is not None:
-            if fault.kind == "timeout":
-                time.sleep(fault.delay)
+        if fault is not None and fault.kind == "timeout":
+            time.sleep(fault.delay)
         try:
             self._authenticate(request, signed)
             response = self._json(200, self._route(request, path), request, account_id)

@@ -19,6 +19,7 @@ import yaml
 
 from auditor.config import load_settings
 from auditor.errors import ConfigError
+from auditor.sandbox.platforms import SandboxPlatform, has_emulator, sandbox_platforms
 
 DEMO_PLATFORM = "Kwiatek on Meta"
 HISTORY_LDIF = "people-earlier.ldif"
@@ -46,7 +47,33 @@ def toml_table(header: str, values: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def demo_config_text(company: Any) -> str:
+def extension_platform(extension: SandboxPlatform) -> dict[str, Any]:
+    """The ``[[platform]]`` entry of one sandbox extension (served by its emulator, or a file import)."""
+    entry: dict[str, Any] = {"kind": extension.kind, "name": extension.name}
+    if has_emulator(extension.kind):
+        entry.update({"base_url": f"sandbox://{extension.kind}", "token_env": extension.token_variable,
+                      "backoff": 0.2})
+    entry.update(extension.settings)
+    return entry
+
+
+def merged_parameters(company: Any, extensions: list[SandboxPlatform]) -> dict[str, dict[str, Any]]:
+    """Rule parameters of the company and every extension (an extension adds to a rule's lists and maps)."""
+    merged = {rule: dict(values) for rule, values in company.policy_parameters.items()}
+    for extension in extensions:
+        for rule, values in extension.policy_parameters.items():
+            target = merged.setdefault(rule, {})
+            for name, value in values.items():
+                if isinstance(value, list) and isinstance(target.get(name), list):
+                    target[name] = sorted(set(target[name]) | set(value))
+                elif isinstance(value, dict) and isinstance(target.get(name), dict):
+                    target[name] = {**target[name], **value}
+                else:
+                    target[name] = value
+    return merged
+
+
+def demo_config_text(company: Any, extensions: list[SandboxPlatform]) -> str:
     """The demo workspace's auditor.toml."""
     parts = [
         "# auditor demo workspace: the fictional shop of auditor.sandbox.company, served by the built-in\n"
@@ -59,14 +86,20 @@ def demo_config_text(company: Any) -> str:
             "business_id": company.meta["business"]["id"], "token_env": OWN_TOKEN_ENV,
             "inspect_tokens": sorted(company.meta_extra_tokens), "backoff": 0.2,
         }),
-        toml_table("[matching]", {"company_domains": company.company_domains}),
     ]
-    for entry in company.service_accounts:
+    parts += [toml_table("[[platform]]", extension_platform(x)) for x in extensions]
+    parts.append(toml_table("[matching]", {"company_domains": company.company_domains}))
+    for entry in [*company.service_accounts, *(e for x in extensions for e in x.service_accounts)]:
         parts.append(toml_table("[[matching.service_accounts]]", entry))
-    for entry in company.links:
+    for entry in [*company.links, *(e for x in extensions for e in x.links)]:
         parts.append(toml_table("[[matching.links]]", entry))
     parts.append(toml_table("[policies]", {"parameters_file": "policy-parameters.yaml"}))
     return "\n".join(parts)
+
+
+def sandbox_secret(template: str) -> str:
+    """A fresh random secret shaped like ``template`` (each ':'-separated part random, as OAuth 1.0a needs)."""
+    return ":".join(f"sandbox-{secrets.token_hex(16)}" for _part in template.split(":"))
 
 
 def write_private(path: Path, text: str) -> None:
@@ -89,17 +122,26 @@ def create_workspace(directory: Path, *, now: datetime | None = None) -> Path:
     except OSError as exc:
         raise ConfigError(f"{directory}: cannot create the demo folder: {exc.strerror}") from exc
     company = build_company(now=now or datetime.now(UTC))
+    extensions = sandbox_platforms(company)
     (directory / "people.ldif").write_text(ldif_text(company), encoding="utf-8")
     (directory / HISTORY_LDIF).write_text(ldif_text(company, earlier=True), encoding="utf-8")
     tokens = {OWN_TOKEN_ENV: f"sandbox-{secrets.token_hex(16)}"}
     tokens.update({env: f"sandbox-{secrets.token_hex(16)}" for env in company.meta_extra_tokens})
+    tokens.update({x.token_variable: sandbox_secret(x.token) for x in extensions if has_emulator(x.kind)})
+    tokens.update({  # further credentials an extension names, e.g. a developer token
+        value: sandbox_secret("") for x in extensions
+        for key, value in x.settings.get("options", {}).items() if key.endswith("_env") and isinstance(value, str)
+    })
+    for extension in extensions:
+        for name, text in extension.files.items():
+            (directory / name).write_text(text, encoding="utf-8")
     write_private(directory / "secrets.env", "".join(f"{k}={v}\n" for k, v in sorted(tokens.items())))
     (directory / "policy-parameters.yaml").write_text(
         "# Parameters this shop has approved for the shipped rules.\n"
-        + yaml.safe_dump(company.policy_parameters, sort_keys=True, allow_unicode=True),
+        + yaml.safe_dump(merged_parameters(company, extensions), sort_keys=True, allow_unicode=True),
         encoding="utf-8",
     )
-    config_path.write_text(demo_config_text(company), encoding="utf-8")
+    config_path.write_text(demo_config_text(company, extensions), encoding="utf-8")
     return config_path
 
 

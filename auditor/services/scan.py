@@ -55,12 +55,21 @@ def read_inputs(settings: Settings, now: datetime, progress: Progress) -> ScanIn
 def selected_platforms(settings: Settings, only: str | None) -> list[PlatformSettings]:
     """The platforms to scan: all, or the one named (ConfigError if no such name)."""
     if only is None:
-        return list(settings.platform)
-    chosen = [p for p in settings.platform if p.name == only]
+        return [with_resolved_paths(settings, p) for p in settings.platform]
+    chosen = [with_resolved_paths(settings, p) for p in settings.platform if p.name == only]
     if not chosen:
         names = ", ".join(p.name for p in settings.platform) or "none configured"
         raise ConfigError(f"{settings.source or 'config'}: no platform named {only!r} (known: {names})")
     return chosen
+
+
+def with_resolved_paths(settings: Settings, platform: PlatformSettings) -> PlatformSettings:
+    """Resolve a relative ``options.path`` (a file import) against the config file's folder."""
+    path = platform.options.get("path")
+    if isinstance(path, str) and path:
+        resolved = settings.resolve_path(path)
+        return platform.model_copy(update={"options": {**platform.options, "path": str(resolved)}})
+    return platform
 
 
 def tenant_id_of(platform: PlatformSettings) -> str:

@@ -36,19 +36,33 @@ class Actor:
     ip: str | None = None
 
 
-def record(session: Session, actor: Actor, action: str, *, outcome: str = "ok", target_kind: str | None = None,
-           target_id: Any = None, detail: dict[str, Any] | None = None, at: datetime | None = None) -> None:
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    outcome: str = "ok",
+    target_kind: str | None = None,
+    target_id: Any = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
     """Append one entry (and mirror it to the ``auditor.web.audit`` logger)."""
     row = {
-        "at": at or datetime.now(UTC), "actor": clean(actor.name), "actor_role": actor.role, "action": action,
-        "outcome": outcome, "target_kind": target_kind, "target_id": clean(target_id),
-        "detail": {key: clean(value, 1000) if isinstance(value, str) else value
-                   for key, value in (detail or {}).items()},
+        "at": at or datetime.now(UTC),
+        "actor": clean(actor.name),
+        "actor_role": actor.role,
+        "action": action,
+        "outcome": outcome,
+        "target_kind": target_kind,
+        "target_id": clean(target_id),
+        "detail": {
+            key: clean(value, 1000) if isinstance(value, str) else value for key, value in (detail or {}).items()
+        },
         "ip": clean(actor.ip, 64),
     }
     session.exec(insert(WebAudit.__table__).values(**row))
-    log.info("%s %s by %s (%s) target=%s:%s", action, outcome, row["actor"], row["ip"], target_kind,
-             row["target_id"])
+    log.info("%s %s by %s (%s) target=%s:%s", action, outcome, row["actor"], row["ip"], target_kind, row["target_id"])
 
 
 def _filters(actor: str | None, action: str | None, target_kind: str | None, target_id: str | None) -> list[Any]:
@@ -65,18 +79,36 @@ def _filters(actor: str | None, action: str | None, target_kind: str | None, tar
     return clauses
 
 
-def list_entries(session: Session, *, actor: str | None = None, action: str | None = None,
-                 target_kind: str | None = None, target_id: str | None = None, limit: int = 50,
-                 offset: int = 0) -> list[dict[str, Any]]:
+def list_entries(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target_kind: str | None = None,
+    target_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
     """Entries, newest first, filtered."""
     table = WebAudit.__table__
-    query = (select(table).where(*_filters(actor, action, target_kind, target_id))
-             .order_by(table.c.at.desc(), table.c.id.desc()).limit(limit).offset(offset))
+    query = (
+        select(table)
+        .where(*_filters(actor, action, target_kind, target_id))
+        .order_by(table.c.at.desc(), table.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return [dict(row) for row in session.exec(query).mappings()]
 
 
-def count_entries(session: Session, *, actor: str | None = None, action: str | None = None,
-                  target_kind: str | None = None, target_id: str | None = None) -> int:
+def count_entries(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target_kind: str | None = None,
+    target_id: str | None = None,
+) -> int:
     """How many entries match."""
     table = WebAudit.__table__
     query = select(func.count()).select_from(table).where(*_filters(actor, action, target_kind, target_id))

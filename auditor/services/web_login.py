@@ -1,8 +1,9 @@
 """Signing in to the web UI: password, then TOTP (or a recovery code), or first-time TOTP enrolment.
 
 - Attempts are throttled per username across sessions: each attempt is reserved in the database *before*
-  the check (so parallel guesses count), ``max_failed_logins`` in a row are allowed, the next one locks the
-  name for ``lockout_minutes``. A complete sign-in clears the counter. Unknown names are throttled the same.
+  the check (so parallel guesses count) and given back when a password was right; ``max_failed_logins``
+  failures in a row are allowed, the next attempt locks the name for ``lockout_minutes``. A complete
+  sign-in clears the counter. Unknown names are throttled the same way.
 - A TOTP code is accepted once: the matched time step is written with a compare-and-set
   (``UPDATE ... WHERE totp_last_step < :step``) in the same transaction that swaps the pending session for a
   new full one, so N parallel requests with one code yield exactly one session. A reuse is logged and the
@@ -27,7 +28,14 @@ from auditor.services.web_secrets import (
     recovery_code_digest,
     verify_password,
 )
-from auditor.services.web_sessions import FULL, PENDING_ENROL, PENDING_TOTP, SessionInfo, consume_session, create_session
+from auditor.services.web_sessions import (
+    FULL,
+    PENDING_ENROL,
+    PENDING_TOTP,
+    SessionInfo,
+    consume_session,
+    create_session,
+)
 from auditor.services.web_totp import matching_step, new_secret
 from auditor.services.web_users import normalise_username
 from auditor.storage.db import Database
@@ -84,20 +92,44 @@ def reserve_attempt(db: Database, username: str, now: datetime, web: WebSettings
     with write_session(db) as session:
         row = _throttle_row(session, name, now)
         if row["locked_until"] is not None and row["locked_until"] > now:
-            web_audit.record(session, Actor(name, ip=client.ip), "login_refused_locked", outcome="denied",
-                             target_kind="user", target_id=name, at=now)
+            web_audit.record(
+                session,
+                Actor(name, ip=client.ip),
+                "login_refused_locked",
+                outcome="denied",
+                target_kind="user",
+                target_id=name,
+                at=now,
+            )
             return row["locked_until"]
         failures = 0 if row["locked_until"] is not None else row["failures"]
         if failures >= web.max_failed_logins:
             until = now + timedelta(minutes=web.lockout_minutes)
-            session.exec(update(_T).where(_T.c.username == name).values(failures=failures, locked_until=until,
-                                                                          updated_at=now))
-            web_audit.record(session, Actor(name, ip=client.ip), "account_locked", outcome="denied",
-                             target_kind="user", target_id=name, detail={"until": until.isoformat()}, at=now)
+            session.exec(
+                update(_T).where(_T.c.username == name).values(failures=failures, locked_until=until, updated_at=now)
+            )
+            web_audit.record(
+                session,
+                Actor(name, ip=client.ip),
+                "account_locked",
+                outcome="denied",
+                target_kind="user",
+                target_id=name,
+                detail={"until": until.isoformat()},
+                at=now,
+            )
             return until
-        session.exec(update(_T).where(_T.c.username == name).values(failures=failures + 1, locked_until=None,
-                                                                      updated_at=now))
+        session.exec(
+            update(_T).where(_T.c.username == name).values(failures=failures + 1, locked_until=None, updated_at=now)
+        )
     return None
+
+
+def release_attempt(db: Database, username: str) -> None:
+    """Give back the attempt reserved for a check that passed (a right password is not a failure)."""
+    name = normalise_username(username)[:100]
+    with write_session(db) as session:
+        session.exec(update(_T).where(_T.c.username == name, _T.c.failures > 0).values(failures=_T.c.failures - 1))
 
 
 def _clear_attempts(session: Session, username: str) -> None:
@@ -113,13 +145,20 @@ def _user_row(db: Database, *, name: str | None = None, user_id: int | None = No
 
 def _fail(db: Database, actor: Actor, action: str, now: datetime, reason: str, status: str = INVALID) -> Step:
     with write_session(db) as session:
-        web_audit.record(session, actor, action, outcome="failed" if status == INVALID else "denied",
-                         target_kind="user", target_id=actor.name, detail={"reason": reason}, at=now)
+        web_audit.record(
+            session,
+            actor,
+            action,
+            outcome="failed" if status == INVALID else "denied",
+            target_kind="user",
+            target_id=actor.name,
+            detail={"reason": reason},
+            at=now,
+        )
     return Step(status)
 
 
-def password_step(db: Database, web: WebSettings, username: str, password: str, now: datetime,
-                  client: Client) -> Step:
+def password_step(db: Database, web: WebSettings, username: str, password: str, now: datetime, client: Client) -> Step:
     """Check the password; on success create a pending session (stage ``totp`` or ``enrol``)."""
     name = normalise_username(username)
     locked = reserve_attempt(db, name, now, web, client)
@@ -131,12 +170,15 @@ def password_step(db: Database, web: WebSettings, username: str, password: str, 
     if row is None or not password_ok or row["disabled_at"] is not None:
         reason = "unknown user" if row is None else ("disabled" if password_ok else "wrong password")
         return _fail(db, actor, "login_failed", now, reason)
+    release_attempt(db, name)
     stage = PENDING_TOTP if row["totp_secret_enc"] else PENDING_ENROL
     with write_session(db) as session:
-        token = create_session(session, row["id"], stage, now, timedelta(minutes=web.pending_login_minutes),
-                               client.ip, client.user_agent)
-        web_audit.record(session, actor, "password_accepted", target_kind="user", target_id=name,
-                         detail={"next": stage}, at=now)
+        token = create_session(
+            session, row["id"], stage, now, timedelta(minutes=web.pending_login_minutes), client.ip, client.user_agent
+        )
+        web_audit.record(
+            session, actor, "password_accepted", target_kind="user", target_id=name, detail={"next": stage}, at=now
+        )
     return Step(stage, token=token)
 
 
@@ -149,8 +191,9 @@ def _promote(session: Session, pending: SessionInfo, web: WebSettings, now: date
     if not consume_session(session, pending.id):
         raise _Abort
     _clear_attempts(session, pending.username)
-    return create_session(session, pending.user_id, FULL, now, timedelta(hours=web.session_absolute_hours),
-                          client.ip, client.user_agent)
+    return create_session(
+        session, pending.user_id, FULL, now, timedelta(hours=web.session_absolute_hours), client.ip, client.user_agent
+    )
 
 
 def _replay_notices(db: Database, username: str, since: datetime | None) -> list[str]:
@@ -159,13 +202,16 @@ def _replay_notices(db: Database, username: str, since: datetime | None) -> list
     if not reuses:
         return []
     last = reuses[0]
-    return [f"Since your previous sign-in, {len(reuses)} attempt(s) to reuse one of your codes were rejected "
-            f"(last at {last['at']:%Y-%m-%d %H:%M} UTC from {last['ip'] or 'an unknown address'}). "
-            "If that was not you, change your password and tell an administrator."]
+    return [
+        f"Since your previous sign-in, {len(reuses)} attempt(s) to reuse one of your codes were rejected "
+        f"(last at {last['at']:%Y-%m-%d %H:%M} UTC from {last['ip'] or 'an unknown address'}). "
+        "If that was not you, change your password and tell an administrator."
+    ]
 
 
-def totp_step(db: Database, web: WebSettings, keys: WebKeys, pending: SessionInfo, code: str, now: datetime,
-              client: Client) -> Step:
+def totp_step(
+    db: Database, web: WebSettings, keys: WebKeys, pending: SessionInfo, code: str, now: datetime, client: Client
+) -> Step:
     """Check a TOTP code for a pending session; accept each time step once."""
     actor = Actor(pending.username, pending.role, client.ip)
     locked = reserve_attempt(db, pending.username, now, web, client)
@@ -181,24 +227,43 @@ def totp_step(db: Database, web: WebSettings, keys: WebKeys, pending: SessionInf
         with write_session(db) as session:
             accepted = session.exec(
                 update(_U)
-                .where(_U.c.id == pending.user_id, _U.c.disabled_at.is_(None),
-                       or_(_U.c.totp_last_step.is_(None), _U.c.totp_last_step < step))
+                .where(
+                    _U.c.id == pending.user_id,
+                    _U.c.disabled_at.is_(None),
+                    or_(_U.c.totp_last_step.is_(None), _U.c.totp_last_step < step),
+                )
                 .values(totp_last_step=step, last_login_at=now)
             ).rowcount
             if accepted != 1:
-                web_audit.record(session, actor, "totp_replay", outcome="denied", target_kind="user",
-                                 target_id=pending.username, detail={"step": step}, at=now)
+                web_audit.record(
+                    session,
+                    actor,
+                    "totp_replay",
+                    outcome="denied",
+                    target_kind="user",
+                    target_id=pending.username,
+                    detail={"step": step},
+                    at=now,
+                )
                 return Step(REPLAY)
             token = _promote(session, pending, web, now, client)
-            web_audit.record(session, actor, "login", target_kind="user", target_id=pending.username,
-                             detail={"method": "totp"}, at=now)
+            web_audit.record(
+                session,
+                actor,
+                "login",
+                target_kind="user",
+                target_id=pending.username,
+                detail={"method": "totp"},
+                at=now,
+            )
     except _Abort:
         return Step(EXPIRED)
     return Step(OK, token=token, notices=_replay_notices(db, pending.username, row["last_login_at"]))
 
 
-def recovery_step(db: Database, web: WebSettings, pending: SessionInfo, code: str, now: datetime,
-                  client: Client) -> Step:
+def recovery_step(
+    db: Database, web: WebSettings, pending: SessionInfo, code: str, now: datetime, client: Client
+) -> Step:
     """Sign in with a single-use recovery code instead of a TOTP code."""
     actor = Actor(pending.username, pending.role, client.ip)
     locked = reserve_attempt(db, pending.username, now, web, client)
@@ -211,26 +276,47 @@ def recovery_step(db: Database, web: WebSettings, pending: SessionInfo, code: st
         with write_session(db) as session:
             used = session.exec(
                 update(_R)
-                .where(_R.c.user_id == pending.user_id, _R.c.code_hash == recovery_code_digest(code),
-                       _R.c.used_at.is_(None))
+                .where(
+                    _R.c.user_id == pending.user_id,
+                    _R.c.code_hash == recovery_code_digest(code),
+                    _R.c.used_at.is_(None),
+                )
                 .values(used_at=now)
             ).rowcount
             if used != 1:
-                web_audit.record(session, actor, "recovery_code_failed", outcome="failed", target_kind="user",
-                                 target_id=pending.username, at=now)
+                web_audit.record(
+                    session,
+                    actor,
+                    "recovery_code_failed",
+                    outcome="failed",
+                    target_kind="user",
+                    target_id=pending.username,
+                    at=now,
+                )
                 return Step(INVALID)
             session.exec(update(_U).where(_U.c.id == pending.user_id).values(last_login_at=now))
             token = _promote(session, pending, web, now, client)
-            left = len(session.exec(select(_R.c.id).where(_R.c.user_id == pending.user_id,
-                                                           _R.c.used_at.is_(None))).all())
-            web_audit.record(session, actor, "login", target_kind="user", target_id=pending.username,
-                             detail={"method": "recovery_code", "codes_left": left}, at=now)
+            left = len(
+                session.exec(select(_R.c.id).where(_R.c.user_id == pending.user_id, _R.c.used_at.is_(None))).all()
+            )
+            web_audit.record(
+                session,
+                actor,
+                "login",
+                target_kind="user",
+                target_id=pending.username,
+                detail={"method": "recovery_code", "codes_left": left},
+                at=now,
+            )
     except _Abort:
         return Step(EXPIRED)
-    notices = [f"You signed in with a recovery code; {left} left. Create new ones on your account page "
-               "if you lost your authenticator."]
-    return Step(OK, token=token, notices=notices + _replay_notices(db, pending.username,
-                                                                  row["last_login_at"] if row else None))
+    notices = [
+        f"You signed in with a recovery code; {left} left. Create new ones on your account page "
+        "if you lost your authenticator."
+    ]
+    return Step(
+        OK, token=token, notices=notices + _replay_notices(db, pending.username, row["last_login_at"] if row else None)
+    )
 
 
 def enrolment_secret(db: Database, keys: WebKeys, pending: SessionInfo) -> str:
@@ -240,8 +326,11 @@ def enrolment_secret(db: Database, keys: WebKeys, pending: SessionInfo) -> str:
         if row["totp_pending_enc"]:
             return keys.seed_cipher.decrypt(row["totp_pending_enc"], pending.user_id)
         secret = new_secret()
-        session.exec(update(_U).where(_U.c.id == pending.user_id).values(
-            totp_pending_enc=keys.seed_cipher.encrypt(secret, pending.user_id)))
+        session.exec(
+            update(_U)
+            .where(_U.c.id == pending.user_id)
+            .values(totp_pending_enc=keys.seed_cipher.encrypt(secret, pending.user_id))
+        )
         return secret
 
 
@@ -249,14 +338,16 @@ def replace_recovery_codes(session: Session, user_id: int, now: datetime) -> lis
     """Delete a user's recovery codes and store fresh ones; returns them (shown once)."""
     codes = new_recovery_codes()
     session.exec(delete(_R).where(_R.c.user_id == user_id))
-    session.exec(insert(_R), params=[
-        {"user_id": user_id, "code_hash": recovery_code_digest(code), "created_at": now} for code in codes
-    ])
+    session.exec(
+        insert(_R),
+        params=[{"user_id": user_id, "code_hash": recovery_code_digest(code), "created_at": now} for code in codes],
+    )
     return codes
 
 
-def enrol_step(db: Database, web: WebSettings, keys: WebKeys, pending: SessionInfo, code: str, now: datetime,
-               client: Client) -> Step:
+def enrol_step(
+    db: Database, web: WebSettings, keys: WebKeys, pending: SessionInfo, code: str, now: datetime, client: Client
+) -> Step:
     """Confirm enrolment with a first valid code: the seed becomes active, recovery codes are made."""
     actor = Actor(pending.username, pending.role, client.ip)
     locked = reserve_attempt(db, pending.username, now, web, client)
@@ -272,20 +363,37 @@ def enrol_step(db: Database, web: WebSettings, keys: WebKeys, pending: SessionIn
         with write_session(db) as session:
             accepted = session.exec(
                 update(_U)
-                .where(_U.c.id == pending.user_id, _U.c.disabled_at.is_(None), _U.c.totp_secret_enc.is_(None),
-                       _U.c.totp_pending_enc == row["totp_pending_enc"],
-                       or_(_U.c.totp_last_step.is_(None), _U.c.totp_last_step < step))
-                .values(totp_secret_enc=row["totp_pending_enc"], totp_pending_enc=None, totp_enrolled_at=now,
-                        totp_last_step=step, last_login_at=now)
+                .where(
+                    _U.c.id == pending.user_id,
+                    _U.c.disabled_at.is_(None),
+                    _U.c.totp_secret_enc.is_(None),
+                    _U.c.totp_pending_enc == row["totp_pending_enc"],
+                    or_(_U.c.totp_last_step.is_(None), _U.c.totp_last_step < step),
+                )
+                .values(
+                    totp_secret_enc=row["totp_pending_enc"],
+                    totp_pending_enc=None,
+                    totp_enrolled_at=now,
+                    totp_last_step=step,
+                    last_login_at=now,
+                )
             ).rowcount
             if accepted != 1:
                 raise _Abort
             codes = replace_recovery_codes(session, pending.user_id, now)
             token = _promote(session, pending, web, now, client)
-            web_audit.record(session, actor, "two_factor_enrolled", target_kind="user", target_id=pending.username,
-                             at=now)
-            web_audit.record(session, actor, "login", target_kind="user", target_id=pending.username,
-                             detail={"method": "totp"}, at=now)
+            web_audit.record(
+                session, actor, "two_factor_enrolled", target_kind="user", target_id=pending.username, at=now
+            )
+            web_audit.record(
+                session,
+                actor,
+                "login",
+                target_kind="user",
+                target_id=pending.username,
+                detail={"method": "totp"},
+                at=now,
+            )
     except _Abort:
         return Step(EXPIRED)
     return Step(OK, token=token, recovery_codes=codes)
@@ -295,8 +403,14 @@ def regenerate_recovery_codes(db: Database, user: SessionInfo, now: datetime, cl
     """New recovery codes for a signed-in user (the old ones stop working)."""
     with write_session(db) as session:
         codes = replace_recovery_codes(session, user.user_id, now)
-        web_audit.record(session, Actor(user.username, user.role, client.ip), "recovery_codes_regenerated",
-                         target_kind="user", target_id=user.username, at=now)
+        web_audit.record(
+            session,
+            Actor(user.username, user.role, client.ip),
+            "recovery_codes_regenerated",
+            target_kind="user",
+            target_id=user.username,
+            at=now,
+        )
     return codes
 
 
@@ -306,7 +420,13 @@ def sign_out(db: Database, user: SessionInfo, now: datetime, client: Client, *, 
 
     with write_session(db) as session:
         ended = end_sessions(session, user.user_id) if everywhere else int(consume_session(session, user.id))
-        web_audit.record(session, Actor(user.username, user.role, client.ip),
-                         "logout_everywhere" if everywhere else "logout", target_kind="user",
-                         target_id=user.username, detail={"sessions_ended": ended}, at=now)
+        web_audit.record(
+            session,
+            Actor(user.username, user.role, client.ip),
+            "logout_everywhere" if everywhere else "logout",
+            target_kind="user",
+            target_id=user.username,
+            detail={"sessions_ended": ended},
+            at=now,
+        )
     return ended

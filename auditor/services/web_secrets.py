@@ -75,14 +75,14 @@ def new_recovery_codes(count: int = RECOVERY_CODE_COUNT) -> list[str]:
     codes = []
     for _ in range(count):
         raw = base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
-        codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)))
+        codes.append("-".join(raw[i : i + 4] for i in range(0, 16, 4)))
     return codes
 
 
 def normalise_recovery_code(code: str) -> str:
     """A recovery code as typed (any case, spaces or dashes) in its canonical form."""
     compact = "".join(ch for ch in code.lower() if ch.isalnum())
-    return "-".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+    return "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 
 def recovery_code_digest(code: str) -> str:
@@ -144,25 +144,31 @@ def generate_encryption_key() -> str:
 def load_web_keys(settings: Settings) -> WebKeys:
     """Read and check both keys; ConfigError names the variable and says how to make a value."""
     web = settings.web
-    hint = ('generate one with: python -c "from auditor.services.web_secrets import {fn}; print({fn}())"')
+    hint = 'generate one with: python -c "from auditor.services.web_secrets import {fn}; print({fn}())"'
     try:
         secret = settings.secret(web.secret_key_env, key="web.secret_key_env")
     except ConfigError as exc:
-        raise ConfigError(f"{exc}; the web UI needs it to sign its forms ({hint.format(fn='generate_secret_key')})") \
-            from exc
+        raise ConfigError(
+            f"{exc}; the web UI needs it to sign its forms ({hint.format(fn='generate_secret_key')})"
+        ) from exc
     if len(secret) < MIN_SECRET_KEY_CHARS:
-        raise ConfigError(f"{web.secret_key_env}: the web secret key must be at least {MIN_SECRET_KEY_CHARS} "
-                          f"characters ({hint.format(fn='generate_secret_key')})")
+        raise ConfigError(
+            f"{web.secret_key_env}: the web secret key must be at least {MIN_SECRET_KEY_CHARS} "
+            f"characters ({hint.format(fn='generate_secret_key')})"
+        )
     try:
         encoded = settings.secret(web.encryption_key_env, key="web.encryption_key_env")
     except ConfigError as exc:
-        raise ConfigError(f"{exc}; the web UI needs it to encrypt TOTP seeds "
-                          f"({hint.format(fn='generate_encryption_key')})") from exc
+        raise ConfigError(
+            f"{exc}; the web UI needs it to encrypt TOTP seeds ({hint.format(fn='generate_encryption_key')})"
+        ) from exc
     try:
         key = base64.urlsafe_b64decode(encoded.encode("ascii") + b"=" * (-len(encoded) % 4))
     except (binascii.Error, ValueError, UnicodeEncodeError):
         key = b""
     if len(key) != 32:
-        raise ConfigError(f"{web.encryption_key_env}: the encryption key must be 32 bytes in urlsafe base64 "
-                          f"({hint.format(fn='generate_encryption_key')})")
+        raise ConfigError(
+            f"{web.encryption_key_env}: the encryption key must be 32 bytes in urlsafe base64 "
+            f"({hint.format(fn='generate_encryption_key')})"
+        )
     return WebKeys(secret_key=secret.encode("utf-8"), seed_cipher=SeedCipher(key))

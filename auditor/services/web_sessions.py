@@ -48,14 +48,29 @@ class SessionInfo:
         return self.stage == FULL
 
 
-def create_session(session: Session, user_id: int, stage: str, now: datetime, lifetime: timedelta,
-                   ip: str | None = None, user_agent: str | None = None) -> str:
+def create_session(
+    session: Session,
+    user_id: int,
+    stage: str,
+    now: datetime,
+    lifetime: timedelta,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> str:
     """Store a new session and return its token (the only time the token exists outside the browser)."""
     token = new_token()
-    session.exec(insert(_S).values(
-        id=token_digest(token), user_id=user_id, stage=stage, created_at=now, last_seen_at=now,
-        expires_at=now + lifetime, ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:200] or None,
-    ))
+    session.exec(
+        insert(_S).values(
+            id=token_digest(token),
+            user_id=user_id,
+            stage=stage,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+            ip=(ip or "")[:64] or None,
+            user_agent=(user_agent or "")[:200] or None,
+        )
+    )
     return token
 
 
@@ -68,8 +83,18 @@ def load_session(db: Database, token: str | None, now: datetime, idle: timedelta
         return None
     digest = token_digest(token)
     query = (
-        select(_S.c.id, _S.c.user_id, _S.c.stage, _S.c.created_at, _S.c.last_seen_at, _S.c.expires_at,
-               _U.c.username, _U.c.display_name, _U.c.role, _U.c.disabled_at)
+        select(
+            _S.c.id,
+            _S.c.user_id,
+            _S.c.stage,
+            _S.c.created_at,
+            _S.c.last_seen_at,
+            _S.c.expires_at,
+            _U.c.username,
+            _U.c.display_name,
+            _U.c.role,
+            _U.c.disabled_at,
+        )
         .join(_U, _U.c.id == _S.c.user_id)
         .where(_S.c.id == digest)
     )
@@ -86,8 +111,14 @@ def load_session(db: Database, token: str | None, now: datetime, idle: timedelta
         with write_session(db) as session:
             session.exec(update(_S).where(_S.c.id == digest).values(last_seen_at=now))
     return SessionInfo(
-        id=digest, user_id=row["user_id"], username=row["username"], display_name=row["display_name"],
-        role=row["role"], stage=row["stage"], created_at=row["created_at"], last_seen_at=row["last_seen_at"],
+        id=digest,
+        user_id=row["user_id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        role=row["role"],
+        stage=row["stage"],
+        created_at=row["created_at"],
+        last_seen_at=row["last_seen_at"],
         expires_at=row["expires_at"],
     )
 

@@ -77,8 +77,11 @@ def matching_step(secret: str, code: str, at: datetime | float | int, params: To
     when = _timestamp(at)
     matched: int | None = None
     for offset in range(-params.drift, params.drift + 1):
+        moment = when + offset * params.interval
+        if moment < 0:
+            continue
         try:
-            step = totp.verify_and_get_timecode(compact, for_time=when + offset * params.interval)
+            step = totp.verify_and_get_timecode(compact, for_time=moment)
         except OTPVerificationError:
             continue
         matched = step if matched is None else max(matched, step)

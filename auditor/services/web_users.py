@@ -67,9 +67,14 @@ class UserInfo:
 
 def _info(row: Any) -> UserInfo:
     return UserInfo(
-        id=row["id"], username=row["username"], display_name=row["display_name"], role=row["role"],
-        enrolled=row["totp_secret_enc"] is not None, disabled=row["disabled_at"] is not None,
-        created_at=row["created_at"], last_login_at=row["last_login_at"],
+        id=row["id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        role=row["role"],
+        enrolled=row["totp_secret_enc"] is not None,
+        disabled=row["disabled_at"] is not None,
+        created_at=row["created_at"],
+        last_login_at=row["last_login_at"],
     )
 
 
@@ -118,13 +123,22 @@ def active_usernames(session: Session, roles: tuple[str, ...]) -> list[str]:
     return [row[0] for row in session.exec(query)]
 
 
-def add_user(db: Database, username: str, role: str, password: str, *, display_name: str | None = None,
-             actor: Actor = SYSTEM, now: datetime | None = None) -> UserInfo:
+def add_user(
+    db: Database,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    display_name: str | None = None,
+    actor: Actor = SYSTEM,
+    now: datetime | None = None,
+) -> UserInfo:
     """Create a user; they enrol their authenticator at their first sign-in."""
     name = normalise_username(username)
     if not USERNAME_PATTERN.match(name):
-        raise WebUserError(f"invalid username {username!r}: 1 to 64 of a-z 0-9 . _ @ -, starting with a letter "
-                           "or digit")
+        raise WebUserError(
+            f"invalid username {username!r}: 1 to 64 of a-z 0-9 . _ @ -, starting with a letter or digit"
+        )
     _check_role(role)
     check_password_policy(password, name)
     now = now or datetime.now(UTC)
@@ -132,12 +146,19 @@ def add_user(db: Database, username: str, role: str, password: str, *, display_n
     with write_session(db) as session:
         if session.exec(select(_U.c.id).where(_U.c.username == name)).first() is not None:
             raise WebUserError(f"user {name!r} already exists")
-        session.exec(insert(_U).values(
-            username=name, display_name=(display_name or name).strip()[:120], role=role,
-            password_hash=password_hash, created_at=now, password_changed_at=now,
-        ))
-        web_audit.record(session, actor, "user_added", target_kind="user", target_id=name,
-                         detail={"role": role}, at=now)
+        session.exec(
+            insert(_U).values(
+                username=name,
+                display_name=(display_name or name).strip()[:120],
+                role=role,
+                password_hash=password_hash,
+                created_at=now,
+                password_changed_at=now,
+            )
+        )
+        web_audit.record(
+            session, actor, "user_added", target_kind="user", target_id=name, detail={"role": role}, at=now
+        )
         return get_user(session, name)
 
 
@@ -152,8 +173,9 @@ def _active_admins(session: Session) -> int:
     return int(session.exec(query).scalar_one())
 
 
-def disable_user(db: Database, username: str, *, actor: Actor = SYSTEM, now: datetime | None = None,
-                 keep_an_admin: bool = False) -> int:
+def disable_user(
+    db: Database, username: str, *, actor: Actor = SYSTEM, now: datetime | None = None, keep_an_admin: bool = False
+) -> int:
     """Disable a user and end all their sessions at once; returns the number of sessions ended.
 
     ``keep_an_admin`` refuses to disable the last enabled administrator (the UI sets it; the CLI can recover).
@@ -165,8 +187,15 @@ def disable_user(db: Database, username: str, *, actor: Actor = SYSTEM, now: dat
             raise WebUserError(f"{user.username} is the last enabled administrator: add another one first")
         session.exec(update(_U).where(_U.c.id == user.id).values(disabled_at=now))
         ended = end_sessions(session, user.id)
-        web_audit.record(session, actor, "user_disabled", target_kind="user", target_id=user.username,
-                         detail={"sessions_ended": ended}, at=now)
+        web_audit.record(
+            session,
+            actor,
+            "user_disabled",
+            target_kind="user",
+            target_id=user.username,
+            detail={"sessions_ended": ended},
+            at=now,
+        )
         return ended
 
 
@@ -186,26 +215,47 @@ def set_role(db: Database, username: str, role: str, *, actor: Actor = SYSTEM, n
         if user.role == "admin" and role != "admin" and not user.disabled and _active_admins(session) <= 1:
             raise WebUserError(f"{user.username} is the last enabled administrator: add another one first")
         session.exec(update(_U).where(_U.c.id == user.id).values(role=role))
-        web_audit.record(session, actor, "role_changed", target_kind="user", target_id=user.username,
-                         detail={"from": user.role, "to": role}, at=now)
+        web_audit.record(
+            session,
+            actor,
+            "role_changed",
+            target_kind="user",
+            target_id=user.username,
+            detail={"from": user.role, "to": role},
+            at=now,
+        )
 
 
 def reset_two_factor(db: Database, username: str, *, actor: Actor = SYSTEM, now: datetime | None = None) -> None:
     """Forget the user's TOTP seed and recovery codes and end their sessions: they enrol again at sign-in."""
     with write_session(db) as session:
         user = get_user(session, username)
-        session.exec(update(_U).where(_U.c.id == user.id).values(
-            totp_secret_enc=None, totp_pending_enc=None, totp_enrolled_at=None,
-        ))
+        session.exec(
+            update(_U)
+            .where(_U.c.id == user.id)
+            .values(
+                totp_secret_enc=None,
+                totp_pending_enc=None,
+                totp_enrolled_at=None,
+            )
+        )
         codes = WebRecoveryCode.__table__
         session.exec(delete(codes).where(codes.c.user_id == user.id))
         ended = end_sessions(session, user.id)
-        web_audit.record(session, actor, "two_factor_reset", target_kind="user", target_id=user.username,
-                         detail={"sessions_ended": ended}, at=now)
+        web_audit.record(
+            session,
+            actor,
+            "two_factor_reset",
+            target_kind="user",
+            target_id=user.username,
+            detail={"sessions_ended": ended},
+            at=now,
+        )
 
 
-def set_password(db: Database, username: str, password: str, *, actor: Actor = SYSTEM,
-                 now: datetime | None = None) -> None:
+def set_password(
+    db: Database, username: str, password: str, *, actor: Actor = SYSTEM, now: datetime | None = None
+) -> None:
     """Set a new password (administrator or CLI) and end the user's sessions."""
     now = now or datetime.now(UTC)
     name = normalise_username(username)
@@ -213,14 +263,21 @@ def set_password(db: Database, username: str, password: str, *, actor: Actor = S
     password_hash = hash_password(password)
     with write_session(db) as session:
         user = get_user(session, name)
-        session.exec(update(_U).where(_U.c.id == user.id).values(password_hash=password_hash,
-                                                                   password_changed_at=now))
+        session.exec(update(_U).where(_U.c.id == user.id).values(password_hash=password_hash, password_changed_at=now))
         end_sessions(session, user.id)
         web_audit.record(session, actor, "password_set", target_kind="user", target_id=user.username, at=now)
 
 
-def change_own_password(db: Database, user_id: int, current: str, new: str, *, actor: Actor,
-                        keep_session: str | None = None, now: datetime | None = None) -> None:
+def change_own_password(
+    db: Database,
+    user_id: int,
+    current: str,
+    new: str,
+    *,
+    actor: Actor,
+    keep_session: str | None = None,
+    now: datetime | None = None,
+) -> None:
     """A user changes their password: the current one is checked; their other sessions end."""
     now = now or datetime.now(UTC)
     with write_session(db) as session:
@@ -231,8 +288,7 @@ def change_own_password(db: Database, user_id: int, current: str, new: str, *, a
     password_hash = hash_password(new)
     sessions = WebSession.__table__
     with write_session(db) as session:
-        session.exec(update(_U).where(_U.c.id == user_id).values(password_hash=password_hash,
-                                                                   password_changed_at=now))
+        session.exec(update(_U).where(_U.c.id == user_id).values(password_hash=password_hash, password_changed_at=now))
         query = delete(sessions).where(sessions.c.user_id == user_id)
         if keep_session is not None:
             query = query.where(sessions.c.id != keep_session)
@@ -253,6 +309,7 @@ def unlock(db: Database, username: str, *, actor: Actor = SYSTEM, now: datetime 
 def locked_until(session: Session, username: str, now: datetime) -> datetime | None:
     """When the username's lock ends, or None if it is not locked."""
     table = WebLoginThrottle.__table__
-    value = session.exec(select(table.c.locked_until).where(table.c.username == normalise_username(username))
-                         ).scalar_one_or_none()
+    value = session.exec(
+        select(table.c.locked_until).where(table.c.username == normalise_username(username))
+    ).scalar_one_or_none()
     return value if value is not None and value > now else None

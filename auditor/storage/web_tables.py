@@ -16,7 +16,12 @@ from sqlmodel import Field, SQLModel
 from auditor.storage.tables import UTCDateTime
 
 WEB_TABLES = (
-    "web_user", "web_session", "web_login_throttle", "web_recovery_code", "web_audit", "finding_triage",
+    "web_user",
+    "web_session",
+    "web_login_throttle",
+    "web_recovery_code",
+    "web_audit",
+    "finding_triage",
     "finding_comment",
 )
 """The names of the tables this module (and migration 0002_web) defines."""

@@ -25,6 +25,7 @@ from auditor.storage.queries import list_findings
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 TOKEN_ENV = "AUDITOR_TEST_LINKEDIN_TOKEN"
+TOKEN = "linkedin-test-token-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +38,11 @@ def sandbox(company):
     return build(company)
 
 
-def scan_findings(company, sandbox, tmp_path, monkeypatch, *, data=None) -> list[dict]:
-    """Serve the emulator, scan this platform alone through the real pipeline, return the open findings."""
-    token = "linkedin-test-token-0123456789"
-    monkeypatch.setenv(TOKEN_ENV, token)
-    app, prefix = create_emulator(data or sandbox.data, token)
+def scan_findings(company, sandbox, tmp_path, monkeypatch, *, data=None, app=None,
+                  status: str = "open") -> list[dict]:
+    """Serve the emulator, scan this platform alone through the real pipeline, return the findings."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    app, prefix = (app, "/rest") if app is not None else create_emulator(data or sandbox.data, TOKEN)
     parameters = tmp_path / "parameters.yaml"
     parameters.write_text(yaml.safe_dump({**company.policy_parameters, **sandbox.policy_parameters}),
                           encoding="utf-8")
@@ -56,14 +57,13 @@ def scan_findings(company, sandbox, tmp_path, monkeypatch, *, data=None) -> list
                          "service_accounts": sandbox.service_accounts},
             "policies": {"parameters_file": str(parameters)},
         })
-        summary = run_scan(settings, now=company.now)
+        run_scan(settings, now=company.now)
     db = open_database(settings.storage_url)
     try:
         with db.session() as session:
-            findings = list_findings(session)
+            findings = list_findings(session, status=status)
     finally:
         db.dispose()
-    assert summary is not None
     return findings
 
 
@@ -96,6 +96,21 @@ def test_counting_requested_and_revoked_rows_would_add_findings(company, sandbox
         ("orphaned_access", PLATFORM, next(r["roleAssignee"] for r in sandbox.data["organization_acls"]
                                            if r["state"] == "REVOKED"), None),
     }
+
+
+def test_a_partial_scan_resolves_nothing(company, sandbox, tmp_path, monkeypatch):
+    first = scan_findings(company, sandbox, tmp_path, monkeypatch)
+    # the leaver's admin role is gone, but the ad-account read fails: nothing may be resolved
+    data = {**sandbox.data, "organization_acls": [r for r in sandbox.data["organization_acls"]
+                                                  if r["roleAssignee"] != next(p.account for p in sandbox.planted
+                                                                               if p.account)]}
+    app, _ = create_emulator(data, TOKEN)
+    app.faults.add("500", "/adAccountUsers", times=None)
+    second = scan_findings(company, sandbox, tmp_path, monkeypatch, app=app, status="all")
+    assert {f["fingerprint"] for f in first} <= {f["fingerprint"] for f in second if f["status"] == "open"}
+    assert "resolved" not in {f["status"] for f in second}
+    partial = [f for f in second if f["rule"] == "platform-not-verified"]
+    assert len(partial) == 1 and "server error 500" in partial[0]["message"]
 
 
 def test_build_is_deterministic_and_seeded(company, sandbox):

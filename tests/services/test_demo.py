@@ -5,22 +5,37 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from collections import Counter
+
 from auditor.config import load_settings
 from auditor.sandbox.company import build_company
+from auditor.sandbox.platforms import sandbox_platforms
 from auditor.services.demo import run_demo
-from tests.services.conftest import keys
+from tests.services.conftest import finding_key, findings
+
+
+def planted_everywhere() -> Counter:
+    """Every planted finding of the company on Meta and on every sandbox extension."""
+    company = build_company()
+    planted = list(company.planted) + [p for x in sandbox_platforms(company) for p in x.planted]
+    return Counter(p.key for p in planted)
+
+
+def found(settings) -> Counter:
+    return Counter(finding_key(row) for row in findings(settings))
 
 
 def test_demo_finds_every_planted_case_and_nothing_else(tmp_path: Path) -> None:
     summary, config = run_demo(tmp_path / "demo")
     assert summary.status == "complete"
     settings = load_settings(config)
-    planted = {p.key for p in build_company().planted}
-    assert keys(settings) == planted
+    planted = planted_everywhere()
+    assert len({key[1] for key in planted}) >= 8  # Meta, five API platforms and the file imports
+    assert found(settings) == planted
     # the workspace is reusable: a second run is one more scan with nothing new and nothing resolved
     again, _ = run_demo(tmp_path / "demo")
     assert (again.scan_id, again.opened, again.resolved) == (summary.scan_id + 1, 0, 0)
-    assert keys(settings) == planted
+    assert found(settings) == planted
 
 
 def test_demo_secrets_are_private_and_random(tmp_path: Path) -> None:

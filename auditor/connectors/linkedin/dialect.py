@@ -43,11 +43,13 @@ class VersionHeaders(httpx.BaseTransport):
         self.inner = inner or httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Set the version headers and send the request through the wrapped transport."""
         request.headers["LinkedIn-Version"] = self.version
         request.headers["X-Restli-Protocol-Version"] = RESTLI_PROTOCOL
         return self.inner.handle_request(request)
 
     def close(self) -> None:
+        """Close the wrapped transport."""
         self.inner.close()
 
 

@@ -69,7 +69,10 @@ def _header_float(headers: httpx.Headers, name: str) -> float | None:
 
 
 def retry_hint(response: httpx.Response, *, clock: Callable[[], float] = time.time) -> float | None:
-    """Seconds until the limit resets: the account-level reset header first, then the user-level one."""
+    """Seconds until the limit resets (429 only: every answer carries the headers, a 5xx is not a limit):
+    the account-level reset header first, then the user-level one."""
+    if response.status_code != 429:
+        return None
     for name in ("x-account-rate-limit-reset", "x-rate-limit-reset"):
         reset = _header_float(response.headers, name)
         if reset is not None:

@@ -121,7 +121,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the web tables (children before parents)."""
     for table in (
-        "finding_comment", "finding_triage", "web_audit", "web_recovery_code", "web_login_throttle",
-        "web_session", "web_user",
+        "finding_comment",
+        "finding_triage",
+        "web_audit",
+        "web_recovery_code",
+        "web_login_throttle",
+        "web_session",
+        "web_user",
     ):
         op.drop_table(table)

@@ -1,0 +1,228 @@
+"""The generic import: a platform's access list from a CSV or JSON file an admin exported (kind "import").
+
+For systems without an API (YouTube channel permissions, a shop back office) and where the API stops
+short (X Ads lists only the caller's own access). Configure one platform entry per exported tenant::
+
+    [[platform]]
+    kind = "import"
+    name = "Kwiatek on X (admin export)"
+    tenant_id = "18ce54d4x5t"            # optional: pick this tenant's rows from a file with several
+    options = {path = "x-users.csv", platform_kind = "x"}
+
+``options``: ``path`` (required; the scan service resolves a relative path against the config file's folder;
+a path still relative here is taken from ``base_dir``, else the working directory), ``platform_kind`` (where the export comes
+from: picks the role table that says which roles are privileged, and must match the ``platform`` column),
+``role_privileges`` (role -> true/false, added to that table), ``asset_kind``, ``tenant_name``, ``format``
+(csv/json, default from the suffix), ``delimiter`` (CSV; default detected), ``max_bytes``.
+
+Evidence: the file's SHA-256, size and modification time are in ``Tenant.raw`` and in every account's,
+asset's and grant's ``raw`` (with the lines they come from). Capabilities follow the columns present: a
+``two_factor`` column means per-user 2FA is known, ``last_activity`` means activity is, ``email`` means
+emails are. A file with any bad row raises ``ConnectorError`` naming the file and every bad line (up to 20):
+nothing partial is used.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from auditor.config import PlatformSettings
+from auditor.connectors.base import Connector, SecretResolver, register
+from auditor.connectors.file_import.reader import ExportError, ExportFile, Problem, read_export
+from auditor.connectors.file_import.rows import ImportRow, parse_rows
+from auditor.connectors.file_import.vocabulary import (
+    ASSET_KINDS,
+    INVITATION_STATES,
+    REQUIRED,
+    ROLE_TABLES,
+    role_key,
+)
+from auditor.errors import ConfigError, ConnectorError
+from auditor.model import Account, AccountKind, Asset, Capabilities, Grant, Tenant, TenantSnapshot
+
+NOTES = (
+    "read from an admin's export, not from the platform: it is as current as the file",
+    "an export carries no tenant-wide 2FA policy, no connected apps and no audit log",
+)
+
+
+class ImportOptions(BaseModel):
+    """The ``options`` of an import platform entry (unknown keys are refused: a typo must not pass)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str
+    platform_kind: str | None = None
+    base_dir: str | None = None
+    format: Literal["csv", "json"] | None = None
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    role_privileges: dict[str, bool] = Field(default_factory=dict)
+    asset_kind: str | None = None
+    tenant_name: str | None = None
+    max_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+
+
+@register
+class ImportConnector(Connector):
+    """Accounts, roles and assets of one tenant from an exported CSV/JSON file."""
+
+    kind = "import"
+    capabilities = Capabilities(notes=NOTES)
+
+    def __init__(self, settings: PlatformSettings, secret: SecretResolver):
+        super().__init__(settings, secret)
+
+    # -- settings --------------------------------------------------------------------------------------
+
+    def options(self) -> ImportOptions:
+        """The validated options; ConfigError naming the platform and key."""
+        try:
+            return ImportOptions.model_validate(self.settings.options)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(p) for p in first["loc"]) or "options"
+            raise ConfigError(f"platform {self.name!r}: options.{key}: {first['msg']}") from None
+
+    def path(self, options: ImportOptions | None = None) -> Path:
+        """The export's path: absolute, or relative to ``options.base_dir`` (else the working directory)."""
+        options = options or self.options()
+        path = Path(options.path).expanduser()
+        if not path.is_absolute():
+            path = Path(options.base_dir or Path.cwd()).expanduser() / path
+        return path
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def _read(self, now: datetime) -> tuple[ImportOptions, ExportFile, list[ImportRow], int]:
+        options = self.options()
+        path = self.path(options)
+        try:
+            export = read_export(path, fmt=options.format, delimiter=options.delimiter, max_bytes=options.max_bytes)
+            required = set(REQUIRED)
+            if not options.platform_kind:
+                required.add("platform")
+            if not self.settings.tenant_id:
+                required.add("tenant")
+            missing = sorted(required - set(export.columns))
+            if missing:
+                raise ExportError(path, [Problem(1, None, f"missing column(s) {', '.join(missing)} (platform_kind "
+                                                          "and tenant_id in the platform entry can stand in for "
+                                                          "the platform and tenant columns)")])
+            rows, skipped, problems = parse_rows(export.records, now, platform_kind=options.platform_kind,
+                                                 tenant_id=self.settings.tenant_id)
+            if problems:
+                raise ExportError(path, problems)
+            if not rows:
+                wanted = f" for tenant {self.settings.tenant_id!r}" if self.settings.tenant_id else ""
+                raise ExportError(path, [Problem(None, None, f"no account rows{wanted}")])
+        except ExportError as exc:
+            raise ConnectorError(self.name, str(exc)) from None
+        return options, export, rows, skipped
+
+    def check(self) -> list[str]:
+        """Read and validate the export; return its problems (empty when it is usable)."""
+        try:
+            self._read(datetime.now(UTC))
+        except (ConfigError, ConnectorError) as exc:
+            return [str(exc)]
+        return []
+
+    def fetch(self, *, now: datetime, events_since: datetime | None = None) -> TenantSnapshot:
+        """The export as a snapshot (complete: a bad file raises instead of giving part of it)."""
+        options, export, rows, skipped = self._read(now)
+        kind = (options.platform_kind or rows[0].platform or "").lower() or None
+        evidence = {"file": str(export.path), "sha256": export.sha256}
+        table = {role_key(k): v for k, v in ROLE_TABLES.get(kind or "", {}).items()}
+        table.update({role_key(k): v for k, v in options.role_privileges.items()})
+        asset_kind = options.asset_kind or ASSET_KINDS.get(kind or "", "asset")
+        tenant_id = self.settings.tenant_id or rows[0].tenant or self.name
+        columns = set(export.columns)
+        snap = TenantSnapshot(
+            platform=self.name,
+            kind=self.kind,
+            tenant=Tenant(
+                platform=self.name, tenant_id=tenant_id, name=options.tenant_name or tenant_id,
+                two_factor_required=None,
+                raw={"source": "import", **evidence, "size": export.size, "format": export.format,
+                     "modified": export.modified.isoformat() if export.modified else None,
+                     "columns": list(export.columns), "platform_kind": kind, "rows": len(rows),
+                     "rows_other_tenants": skipped},
+            ),
+            capabilities=Capabilities(
+                per_user_2fa="two_factor" in columns,
+                tenant_2fa=False,
+                app_scopes=False,
+                audit_log="last_activity" in columns,
+                account_emails="email" in columns,
+                notes=(*NOTES, *_missing_notes(columns), f"export {export.path.name} sha256 {export.sha256}"),
+            ),
+        )
+        snap.accounts = _accounts(rows, evidence, kind)
+        snap.assets = _assets(rows, evidence, asset_kind)
+        snap.grants = [_grant(row, evidence, table) for row in rows]
+        return snap
+
+
+def _missing_notes(columns: set[str]) -> list[str]:
+    notes = []
+    if "two_factor" not in columns:
+        notes.append("the export has no two_factor column: per-user 2FA is not known")
+    if "last_activity" not in columns:
+        notes.append("the export has no last_activity column: dormant access cannot be judged")
+    if "email" not in columns:
+        notes.append("the export has no email column: accounts can be linked by manual links only")
+    return notes
+
+
+def _accounts(rows: list[ImportRow], evidence: dict[str, Any], kind: str | None) -> list[Account]:
+    by_id: dict[str, Account] = {}
+    for row in rows:
+        account = by_id.get(row.account_id)
+        if account is None:
+            invitation = row.state in INVITATION_STATES
+            account = by_id[row.account_id] = Account(
+                account_id=row.account_id,
+                kind=AccountKind.INVITATION if invitation else AccountKind.USER,
+                name=row.name,
+                emails=(row.email,) if row.email else (),
+                two_factor=row.two_factor,
+                last_activity=row.last_activity,
+                state=row.state,
+                role=row.role if invitation or row.asset is None else None,
+                raw={"source": "import", **evidence, "platform_kind": kind, "lines": [],
+                     "never_active": row.never_active or None},
+            )
+        elif row.asset is None and account.role is None:
+            account.role = row.role
+        account.raw["lines"].append(row.line)
+    for account in by_id.values():
+        if account.raw["never_active"] is None:
+            del account.raw["never_active"]
+    return list(by_id.values())
+
+
+def _assets(rows: list[ImportRow], evidence: dict[str, Any], asset_kind: str) -> list[Asset]:
+    assets: dict[str, Asset] = {}
+    for row in rows:
+        if row.asset is not None and row.asset not in assets:
+            assets[row.asset] = Asset(asset_id=row.asset, kind=asset_kind,
+                                      raw={"source": "import", **evidence, "first_line": row.line})
+    return list(assets.values())
+
+
+def _grant(row: ImportRow, evidence: dict[str, Any], table: dict[str, bool]) -> Grant:
+    key = role_key(row.role)
+    if row.privileged is not None:
+        privileged, source = row.privileged, "column"
+    elif key in table:
+        privileged, source = table[key], "role table"
+    else:
+        privileged, source = False, "unknown role"
+    raw = {"source": "import", **evidence, "line": row.line, "privileged_from": source, "row": row.raw}
+    if key not in table:
+        raw["unknown_role"] = True
+    return Grant(account_id=row.account_id, asset_id=row.asset, role=row.role, privileged=privileged, raw=raw)

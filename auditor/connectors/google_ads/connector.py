@@ -1,0 +1,327 @@
+"""The Google Ads connector (the door to YouTube advertising): users, invitations and changes of customers.
+
+Reads, per customer (``options.customer_ids``, else every customer ``customers:listAccessibleCustomers``
+returns, plus the manager ``options.login_customer_id``): ``customer`` (name, time zone, manager flag),
+``customer_user_access`` (users and roles, ``passkey_enabled``), ``customer_user_access_invitation``
+(pending invitations) and ``change_event`` over the last 30 days (the API's limit) as activity, all through
+GAQL ``googleAds:search`` with ``pageToken`` paging. Headers: ``Authorization: Bearer``, ``developer-token``
+(secret named by ``options.developer_token_env``) and ``login-customer-id``.
+
+Failure policy of ``fetch``: a rejected credential raises ``ConnectorAuthError`` at once; the customer list
+and every customer's user list are the core (their failure raises); the customer details, invitations and
+change events that fail are recorded in ``snapshot.errors`` (the snapshot is then incomplete, and when a
+change-event read failed ``activity_since`` stays None: the log does not prove the absence of activity).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+import httpx
+
+from auditor.config import PlatformSettings
+from auditor.connectors.base import Connector, SecretResolver, register
+from auditor.connectors.google_ads import dialect
+from auditor.connectors.google_ads.dialect import GoogleAdsHttp
+from auditor.connectors.google_ads.mapping import (
+    CHANGE_EVENT_DAYS,
+    CHANGE_EVENT_LIMIT,
+    CUSTOMER_QUERY,
+    INVITATION_QUERY,
+    api_version,
+    change_event_query,
+    customer_asset,
+    customer_id,
+    event_from,
+    invitation_account,
+    invitation_grant,
+    invitation_status,
+    local_literal,
+    merge_user,
+    parse_local,
+    time_zone,
+    user_access_query,
+    user_account,
+    user_grant,
+)
+from auditor.connectors.http import ConnectorAuthError
+from auditor.errors import ConfigError, ConnectorError
+from auditor.model import Account, AccountKind, Capabilities, Tenant, TenantSnapshot
+
+DEFAULT_BASE_URL = "https://googleads.googleapis.com/v25"
+LOG_MARGIN = timedelta(hours=1)  # the change_event start must stay inside the API's 30 days
+MAX_WINDOWS = 20
+
+
+@register
+class GoogleAdsConnector(Connector):
+    """Google Ads customers (ad and manager accounts): user access, invitations, 30 days of changes."""
+
+    kind = "google_ads"
+    capabilities = Capabilities(
+        per_user_2fa=False,
+        tenant_2fa=False,
+        app_scopes=False,
+        audit_log=True,
+        account_emails=True,
+        notes=(
+            "Google Ads does not expose two-factor authentication: passkey_enabled (API v24+) is the only "
+            "strong-authentication signal, so a user with a passkey counts as two-factor and any other user is "
+            "unknown, never 'off' (Google does not report other second factors)",
+            "Google Ads has no account-wide 2FA policy in its API",
+            "the only OAuth scope is adwords and no API lists other apps or tokens with access to an account",
+            "change_event covers the last 30 days only and does not record user-access changes: dormancy over "
+            "longer periods and departures older than 30 days cannot be verified from it",
+            "YouTube channel owners and managers are not exposed by any API: review them in YouTube Studio "
+            "(Settings > Permissions) and upload an admin's export through the generic import",
+            "users of a manager account reach every client account below it; they are listed on the manager "
+            "account asset",
+        ),
+    )
+
+    def __init__(self, settings: PlatformSettings, secret: SecretResolver, *,
+                 transport: httpx.BaseTransport | None = None):
+        super().__init__(settings, secret)
+        self._transport = transport
+
+    # -- configuration ---------------------------------------------------------------------------------------
+
+    def _option_id(self, key: str) -> str | None:
+        value = self.settings.options.get(key)
+        if value in (None, ""):
+            return None
+        try:
+            return customer_id(value)
+        except ValueError:
+            raise ConfigError(f"platform {self.name!r}: options.{key}: not a customer id: {value!r}") from None
+
+    def _customer_ids(self) -> list[str] | None:
+        values = self.settings.options.get("customer_ids")
+        if values is None:
+            return None
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"platform {self.name!r}: options.customer_ids must be a non-empty list")
+        try:
+            return list(dict.fromkeys(customer_id(v) for v in values))
+        except ValueError as exc:
+            raise ConfigError(f"platform {self.name!r}: options.customer_ids: {exc}") from None
+
+    def _credentials(self) -> tuple[str, str]:
+        env = self.settings.options.get("developer_token_env")
+        if not env:
+            raise ConfigError(f"platform {self.name!r}: options.developer_token_env is not set (Google Ads "
+                              "requires a developer token)")
+        return (self.secret(self.settings.token_env, "platform.token_env"),
+                self.secret(str(env), "platform.options.developer_token_env"))
+
+    def _client(self, token: str, developer_token: str) -> GoogleAdsHttp:
+        login = self._option_id("login_customer_id")
+        return GoogleAdsHttp(
+            self.name,
+            self.settings.base_url or DEFAULT_BASE_URL,
+            auth=lambda: {"Authorization": f"Bearer {token}", "developer-token": developer_token},
+            headers={"login-customer-id": login} if login else None,
+            timeout=self.settings.timeout,
+            max_retries=self.settings.max_retries,
+            backoff=self.settings.backoff,
+            max_wait=float(self.settings.options.get("max_wait", 60.0)),
+            is_rate_limited=dialect.is_rate_limited,
+            retry_hint=dialect.retry_hint,
+            error_info=dialect.error_info,
+            secrets=[token, developer_token],
+            transport=self._transport,
+        )
+
+    def _pool(self) -> ThreadPoolExecutor:
+        workers = max(1, int(self.settings.options.get("workers", 4)))
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"gads-{self.name}")
+
+    # -- reads -----------------------------------------------------------------------------------------------
+
+    def _customers(self, client: GoogleAdsHttp) -> list[str]:
+        """Configured customers, else every accessible one; the manager (login customer) first."""
+        customers = self._customer_ids()
+        if customers is None:
+            # absolute: a relative "customers:..." would parse as a URL scheme
+            body = client.get_json(f"{client.base_url}/customers:listAccessibleCustomers")
+            names = body.get("resourceNames") if isinstance(body, dict) else None
+            if not isinstance(names, list):
+                raise ConnectorError(self.name, "unexpected answer from GET /customers:listAccessibleCustomers")
+            customers = [customer_id(str(n).rsplit("/", 1)[-1]) for n in names]
+        login = self._option_id("login_customer_id")
+        if login and login not in customers and self.settings.options.get("read_manager", True):
+            customers.insert(0, login)
+        return customers
+
+    def _rows(self, client: GoogleAdsHttp, cid: str, query: str, key: str) -> list[dict[str, Any]]:
+        """The ``key`` objects of every result row of a query (rows without one are reported)."""
+        rows = [r.get(key) for page in client.search(cid, query) for r in page]
+        good = [r for r in rows if isinstance(r, dict)]
+        if len(good) != len(rows):
+            raise ConnectorError(self.name, f"{len(rows) - len(good)} result row(s) without {key!r} from customer "
+                                            f"{cid}")
+        return good
+
+    def _changes(self, client: GoogleAdsHttp, cid: str, start: datetime, end: datetime,
+                 zone: tzinfo | None) -> list[dict[str, Any]]:
+        """Change events in ``[start, end]``, in windows of at most 10,000 rows (newest first)."""
+        found: dict[str, dict[str, Any]] = {}
+        upper = local_literal(end, zone)
+        for _ in range(MAX_WINDOWS):
+            batch = self._rows(client, cid, change_event_query(local_literal(start, zone), upper), "changeEvent")
+            fresh = [r for r in batch if str(r.get("resourceName")) not in found]
+            for row in batch:
+                found.setdefault(str(row.get("resourceName")), row)
+            if len(batch) < CHANGE_EVENT_LIMIT or not fresh:
+                return list(found.values())
+            times = [t for t in (parse_local(r.get("changeDateTime"), zone) for r in batch) if t is not None]
+            upper = local_literal(min(times), zone)
+        raise ConnectorError(self.name, f"change_event of customer {cid}: more than {MAX_WINDOWS} windows of "
+                                        f"{CHANGE_EVENT_LIMIT} rows")
+
+    # -- check -----------------------------------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Probe the credentials, the customer list and one user-access row of each customer."""
+        try:
+            token, developer_token = self._credentials()
+            self._customer_ids()
+        except ConfigError as exc:
+            return [str(exc)]
+        problems: list[str] = []
+        version = api_version(self.settings.base_url or DEFAULT_BASE_URL)
+        with self._client(token, developer_token) as client:
+            try:
+                customers = self._customers(client)
+            except ConnectorError as exc:
+                return [str(exc)]
+            for cid in customers:
+                try:
+                    self._rows(client, cid, f"{user_access_query(version)} LIMIT 1", "customerUserAccess")
+                except ConnectorAuthError as exc:
+                    return [*problems, str(exc)]
+                except ConnectorError as exc:
+                    problems.append(str(exc))
+        return problems
+
+    # -- fetch -----------------------------------------------------------------------------------------------
+
+    def fetch(self, *, now: datetime, events_since: datetime | None = None) -> TenantSnapshot:
+        """Read every customer; see the module docstring for the failure policy."""
+        token, developer_token = self._credentials()
+        oldest = now - timedelta(days=CHANGE_EVENT_DAYS) + LOG_MARGIN
+        start = max(events_since, oldest) if events_since is not None else oldest
+        version = api_version(self.settings.base_url or DEFAULT_BASE_URL)
+        errors: list[str] = []
+        with self._client(token, developer_token) as client, self._pool() as pool:
+            customers = self._customers(client)
+            infos = _gather(pool, errors, [(f"customer:{c}", _bind(self._rows, client, c, CUSTOMER_QUERY, "customer"))
+                                           for c in customers])
+            details = {c: (rows[0] if rows else None) for c, rows in zip(customers, infos, strict=True)}
+            zones = {c: time_zone((details[c] or {}).get("timeZone")) for c in customers}
+            jobs: list[tuple[str, Callable[[], Any]]] = []
+            for c in customers:
+                jobs += [(f"users:{c}", _bind(self._rows, client, c, user_access_query(version), "customerUserAccess")),
+                         (f"invitations:{c}", _bind(self._rows, client, c, INVITATION_QUERY,
+                                                    "customerUserAccessInvitation")),
+                         (f"changes:{c}", _bind(self._changes, client, c, start, now, zones[c]))]
+            results = _gather(pool, errors, jobs, core={f"users:{c}" for c in customers})
+        snap = TenantSnapshot(platform=self.name, kind=self.kind, tenant=self._tenant(customers, details),
+                              capabilities=dataclasses.replace(self.capabilities))
+        snap.assets = [customer_asset(c, details[c]) for c in customers]
+        for index, cid in enumerate(customers):
+            users, invitations = results[3 * index], results[3 * index + 1]
+            self._add_users(snap, cid, users or [], zones[cid], errors)
+            self._add_invitations(snap, cid, invitations or [], zones[cid])
+        changes = [(c, results[3 * i + 2]) for i, c in enumerate(customers)]
+        self._add_events(snap, changes, zones, errors)
+        snap.activity_since = start if all(rows is not None for _, rows in changes) else None
+        snap.errors = errors
+        snap.complete = not errors
+        return snap
+
+    def _tenant(self, customers: list[str], details: dict[str, dict | None]) -> Tenant:
+        tenant_id = self.settings.tenant_id or self._option_id("login_customer_id") or customers[0]
+        tenant_id = customer_id(tenant_id)
+        info = details.get(tenant_id) or {}
+        return Tenant(platform=self.name, tenant_id=tenant_id, name=info.get("descriptiveName") or tenant_id,
+                      two_factor_required=None,
+                      raw={"customers": customers, "login_customer_id": self._option_id("login_customer_id")})
+
+    def _add_users(self, snap: TenantSnapshot, cid: str, rows: list[dict], zone: tzinfo | None,
+                   errors: list[str]) -> None:
+        known = {a.account_id: a for a in snap.accounts}
+        for row in rows:
+            account = user_account(row, cid, zone)
+            if account is None:
+                errors.append(f"{self.name}: a user of customer {cid} has no user id")
+                continue
+            if account.account_id in known:
+                merge_user(known[account.account_id], account, cid, row)
+            else:
+                known[account.account_id] = account
+                snap.accounts.append(account)
+            snap.grants.append(user_grant(account.account_id, cid, row, zone))
+
+    def _add_invitations(self, snap: TenantSnapshot, cid: str, rows: list[dict], zone: tzinfo | None) -> None:
+        closed = snap.tenant.raw.setdefault("closed_invitations", [])
+        for row in rows:
+            account = invitation_account(row, cid, zone)
+            if account is None:
+                closed.append({"customer": cid, "invitation_id": row.get("invitationId"),
+                               "status": invitation_status(row)})
+                continue
+            snap.accounts.append(account)
+            snap.grants.append(invitation_grant(account, cid))
+
+    def _add_events(self, snap: TenantSnapshot, changes: list[tuple[str, list[dict] | None]],
+                    zones: dict[str, tzinfo | None], errors: list[str]) -> None:
+        users = {a.account_id: a for a in snap.accounts if a.kind == AccountKind.USER}
+        by_email = {e.lower(): a.account_id for a in users.values() for e in a.emails}
+        unreadable = 0
+        for cid, rows in changes:
+            for row in rows or []:
+                event = event_from(row, cid, zones[cid], by_email)
+                if event is None:
+                    unreadable += 1
+                    continue
+                snap.events.append(event)
+                _touch(users.get(event.actor_id or ""), event.time)
+        if unreadable:
+            errors.append(f"{self.name}: {unreadable} change event(s) without a readable time skipped")
+
+
+def _touch(account: Account | None, when: datetime) -> None:
+    if account is not None and (account.last_activity is None or when > account.last_activity):
+        account.last_activity = when
+
+
+def _bind(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    return lambda: fn(*args)
+
+
+def _gather(pool: ThreadPoolExecutor, errors: list[str], jobs: list[tuple[str, Callable[[], Any]]],
+            core: set[str] | frozenset[str] = frozenset()) -> list[Any]:
+    """Run jobs concurrently; results in job order, None for a recorded failure (auth and core re-raised)."""
+    futures = [(label, pool.submit(fn)) for label, fn in jobs]
+    results: list[Any] = []
+    try:
+        for label, future in futures:
+            try:
+                results.append(future.result())
+            except ConnectorAuthError:
+                raise
+            except ConnectorError as exc:
+                if label in core:
+                    raise
+                errors.append(str(exc))
+                results.append(None)
+    except BaseException:
+        for _, future in futures:
+            future.cancel()
+        raise
+    return results

@@ -1,0 +1,243 @@
+"""The Pinterest connector: business members, system users, asset permissions and invites (API v5, read-only).
+
+Settings: ``tenant_id`` (or ``business_id``) is the Pinterest business id; ``options``: ``business_name``
+(the member endpoints carry no business name), ``workers`` (concurrent reads, default 4), ``max_wait``.
+
+Failure policy of ``fetch``:
+
+- A rejected token (401) anywhere raises ``ConnectorAuthError``.
+- The members list (``/businesses/{id}/members``) is the core read: any failure raises (a 403 as
+  ``ConnectorPermissionError`` naming ``biz_access:read``).
+- System users, invites, the asset list and each asset's members are recorded in ``snapshot.errors`` when
+  they fail (``complete`` False), and the rest is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from auditor.config import PlatformSettings
+from auditor.connectors.base import Connector, SecretResolver, register
+from auditor.connectors.http import ConnectorAuthError, HttpClient
+from auditor.connectors.pinterest import dialect
+from auditor.connectors.pinterest.mapping import (
+    asset_from,
+    asset_grant,
+    asset_member_account,
+    business_grant,
+    invitation_account,
+    invite_status,
+    is_live_invite,
+    member_account,
+    member_id,
+    tenant_from,
+    user_of,
+)
+from auditor.errors import ConfigError, ConnectorError
+from auditor.model import Account, Asset, Capabilities, Grant, TenantSnapshot
+
+DEFAULT_BASE_URL = "https://api.pinterest.com/v5"
+REQUIRED_SCOPES = ("biz_access:read",)
+
+Job = tuple[str, Callable[[], Any]]
+
+
+def _bind(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    return lambda: fn(*args)
+
+
+@register
+class PinterestConnector(Connector):
+    """Pinterest Business Access: members, system users, per-asset permissions, pending invites."""
+
+    kind = "pinterest"
+    capabilities = Capabilities(
+        account_emails=True,
+        notes=(
+            "Pinterest does not expose 2FA, per member or as a business policy",
+            "Pinterest has no audit or activity log API: dormant access and activity after a departure cannot "
+            "be judged",
+            "Pinterest lists no connected apps and has no token introspection API (the token debugger is a web "
+            "page): app scopes are not verified",
+            "partner businesses with access to the assets (/partners) are not read; their people are not "
+            "business members",
+            "only PENDING membership invites (and invites in an unknown status) are live; accepted, declined, "
+            "cancelled and expired ones are kept on the tenant as evidence",
+        ),
+    )
+
+    def __init__(self, settings: PlatformSettings, secret: SecretResolver, *,
+                 transport: httpx.BaseTransport | None = None):
+        super().__init__(settings, secret)
+        self._transport = transport
+
+    # -- plumbing ------------------------------------------------------------------------------------------
+
+    def _business_id(self) -> str:
+        value = self.settings.tenant_id or self.settings.business_id
+        if not value:
+            raise ConfigError(f"platform {self.name!r}: tenant_id (the Pinterest business id) is not set")
+        return str(value)
+
+    def _token(self) -> str:
+        return self.secret(self.settings.token_env, "platform.token_env")
+
+    def _client(self, token: str) -> HttpClient:
+        return HttpClient(
+            self.name,
+            self.settings.base_url or DEFAULT_BASE_URL,
+            auth=lambda: {"Authorization": f"Bearer {token}"},
+            timeout=self.settings.timeout,
+            max_retries=self.settings.max_retries,
+            backoff=self.settings.backoff,
+            max_wait=float(self.settings.options.get("max_wait", 60.0)),
+            error_info=dialect.error_info,
+            secrets=[token],
+            transport=self._transport,
+        )
+
+    def _read(self, client: HttpClient, path: str, params: dict[str, Any]) -> list[Any]:
+        rows: list[Any] = []
+        for page in dialect.read_items(client, path, params, self.settings.page_size):
+            rows.extend(page)
+        return rows
+
+    @staticmethod
+    def _gather(pool: ThreadPoolExecutor, jobs: list[Job], errors: list[str],
+                core: frozenset[str] = frozenset()) -> list[Any]:
+        """Run jobs concurrently; results in job order (None for a recorded failure). Auth and core failures
+        are raised."""
+        futures = [(label, pool.submit(fn)) for label, fn in jobs]
+        results: list[Any] = []
+        try:
+            for label, future in futures:
+                try:
+                    results.append(future.result())
+                except ConnectorAuthError:
+                    raise
+                except ConnectorError as exc:
+                    if label in core:
+                        raise
+                    errors.append(str(exc))
+                    results.append(None)
+        except BaseException:
+            for _, future in futures:
+                future.cancel()
+            raise
+        return results
+
+    # -- check ---------------------------------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Probe the token and its access to the business's members, invites and assets."""
+        try:
+            business = self._business_id()
+            token = self._token()
+        except ConfigError as exc:
+            return [str(exc)]
+        problems: list[str] = []
+        with self._client(token) as client:
+            for path in ("members", "invites", "assets"):
+                try:
+                    client.get_json(f"businesses/{business}/{path}", {"page_size": 1})
+                except ConnectorAuthError as exc:
+                    return [str(exc)]
+                except ConnectorError as exc:
+                    problems.append(str(exc))
+        return problems
+
+    # -- fetch ---------------------------------------------------------------------------------------------
+
+    def fetch(self, *, now: datetime, events_since: datetime | None = None) -> TenantSnapshot:
+        """Read the whole business; see the module docstring for the failure policy."""
+        business = self._business_id()
+        token = self._token()
+        base = f"businesses/{business}"
+        errors: list[str] = []
+        workers = max(1, int(self.settings.options.get("workers", 4)))
+        with self._client(token) as client, ThreadPoolExecutor(workers, f"pinterest-{self.name}") as pool:
+            members, system, invites, asset_rows = self._gather(pool, [
+                ("members", _bind(self._read, client, f"{base}/members", {"fetch_system_users": "false"})),
+                ("system_users", _bind(self._read, client, f"{base}/members", {"fetch_system_users": "true"})),
+                ("invites", _bind(self._read, client, f"{base}/invites", {"is_member": "true"})),
+                ("assets", _bind(self._read, client, f"{base}/assets", {})),
+            ], errors, core=frozenset({"members"}))
+            assets = self._assets(asset_rows or [], errors)
+            jobs: list[Job] = [
+                (f"{a.asset_id}:{flag}", _bind(self._read, client, f"{base}/assets/{a.asset_id}/members",
+                                               {"fetch_system_users": flag}))
+                for a in assets for flag in ("false", "true")
+            ]
+            asset_members = self._gather(pool, jobs, errors)
+        snap = TenantSnapshot(platform=self.name, kind=self.kind,
+                              tenant=tenant_from(self.name, business, self.settings.options.get("business_name")),
+                              capabilities=dataclasses.replace(self.capabilities), assets=assets)
+        snap.accounts = self._members(members, False, errors) + self._members(system or [], True, errors)
+        snap.accounts += self._invitations(invites or [], snap, errors)
+        snap.grants = [business_grant(a) for a in snap.accounts]
+        snap.grants += self._asset_grants(assets, asset_members, snap.accounts, errors)
+        snap.errors = errors
+        snap.complete = not errors
+        return snap
+
+    def _members(self, rows: list[Any], system: bool, errors: list[str]) -> list[Account]:
+        accounts = [member_account(item, system=system) for item in rows if member_id(item)]
+        if len(accounts) < len(rows):
+            what = "system user" if system else "member"
+            errors.append(f"{self.name}: {len(rows) - len(accounts)} malformed {what} item(s) skipped")
+        return accounts
+
+    def _invitations(self, rows: list[Any], snap: TenantSnapshot, errors: list[str]) -> list[Account]:
+        live: list[Account] = []
+        closed: list[dict[str, Any]] = []
+        bad = 0
+        for item in rows:
+            if not isinstance(item, dict) or item.get("id") in (None, ""):
+                bad += 1
+            elif is_live_invite(item):
+                live.append(invitation_account(item))
+            else:
+                closed.append({"id": str(item["id"]), "status": invite_status(item)})
+        snap.tenant.raw["closed_invites"] = closed
+        if bad:
+            errors.append(f"{self.name}: {bad} malformed invite item(s) skipped")
+        return live
+
+    def _assets(self, rows: list[Any], errors: list[str]) -> list[Asset]:
+        assets: dict[str, Asset] = {}
+        bad = 0
+        for item in rows:
+            if isinstance(item, dict) and item.get("asset_id") not in (None, ""):
+                assets.setdefault(str(item["asset_id"]), asset_from(item))
+            else:
+                bad += 1
+        if bad:
+            errors.append(f"{self.name}: {bad} malformed asset item(s) skipped")
+        return list(assets.values())
+
+    def _asset_grants(self, assets: list[Asset], results: list[Any], accounts: list[Account],
+                      errors: list[str]) -> list[Grant]:
+        """Grants from each asset's members (humans, then system users); unknown holders become accounts."""
+        known = {a.account_id for a in accounts}
+        grants: list[Grant] = []
+        bad = 0
+        for index, rows in enumerate(results):
+            asset, system = assets[index // 2], index % 2 == 1
+            for item in rows or []:
+                user_id = user_of(item).get("id") if isinstance(item, dict) else None
+                if user_id in (None, ""):
+                    bad += 1
+                    continue
+                if str(user_id) not in known:
+                    known.add(str(user_id))
+                    accounts.append(asset_member_account(item, system=system))
+                grants.append(asset_grant(asset.asset_id, str(user_id), item))
+        if bad:
+            errors.append(f"{self.name}: {bad} malformed asset member item(s) skipped")
+        return grants

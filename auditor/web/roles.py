@@ -1,0 +1,40 @@
+"""The tool's roles and what each may do: the single table the access check of every request reads.
+
+Deny by default: a permission not listed here, or a view without a declared permission, is refused.
+"""
+
+from __future__ import annotations
+
+ADMIN = "admin"
+SECURITY_OFFICER = "security_officer"
+HR = "hr"
+AUDITOR = "auditor"
+ALL_ROLES = (ADMIN, SECURITY_OFFICER, HR, AUDITOR)
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "account": frozenset(ALL_ROLES),
+    "dashboard.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
+    "findings.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
+    "findings.export": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
+    "findings.triage": frozenset({ADMIN, SECURITY_OFFICER}),
+    "findings.accept_risk": frozenset({ADMIN, SECURITY_OFFICER}),
+    "people.view": frozenset(ALL_ROLES),
+    "platforms.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
+    "scans.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
+    "scans.start": frozenset({ADMIN, SECURITY_OFFICER, HR}),
+    "users.manage": frozenset({ADMIN}),
+    "audit.view": frozenset({ADMIN}),
+}
+"""Permission -> roles holding it. HR sees people (offboarding state and evidence) and nothing else."""
+
+
+def allowed(role: str | None, permission: str | None) -> bool:
+    """Whether ``role`` holds ``permission`` (False for anything unknown)."""
+    if role is None or permission is None:
+        return False
+    return role in PERMISSIONS.get(permission, frozenset())
+
+
+def home_endpoint(role: str) -> str:
+    """Where a role lands after signing in."""
+    return "dashboard.index" if allowed(role, "dashboard.view") else "people.index"

@@ -1,0 +1,175 @@
+"""The view-models, checked against independent SQL on the twice-scanned demo company (no rendering here)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from auditor.reporting.access_review import NO_MANAGER, UNASSIGNED, build_access_review
+from auditor.reporting.audit import build_audit
+from auditor.reporting.data import Scope
+from auditor.reporting.errors import ReportError
+from auditor.reporting.offboarding import build_offboarding
+from auditor.risk_exceptions import RiskException
+from auditor.services.reports import build_report, report_inputs
+from auditor.storage.db import open_database
+from auditor.storage.tables import DirectoryPerson, Finding, FindingEvent, InvAccount, InvApp, InvGrant, Scan
+from tests.reporting.conftest import GONE_LEAVER, PARTIAL_LEAVER, SECOND_SCAN, Demo
+
+F, A, G = Finding.__table__, InvAccount.__table__, InvGrant.__table__
+
+
+def build(demo: Demo, builder: Any, kind: str, **kwargs: Any) -> dict[str, Any]:
+    inputs = report_inputs(demo.settings, kind, now=SECOND_SCAN + timedelta(hours=1), **kwargs)
+    db = open_database(demo.settings.storage_url)
+    try:
+        with db.session() as session:
+            return builder(session, inputs)
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def audit(demo: Demo) -> dict[str, Any]:
+    return build(demo, build_audit, "audit")
+
+
+def test_audit_counts_match_the_database(demo: Demo, audit: dict[str, Any]) -> None:
+    rows = demo.query(select(F.c.id, F.c.severity, F.c.category, F.c.platform).where(F.c.status == "open"))
+    assert audit["totals"]["open"] == len(rows) > 0
+    assert audit["by_severity"] == {s: Counter(r["severity"] for r in rows)[s]
+                                    for s in ("critical", "high", "medium", "low", "info")}
+    assert audit["by_category"] == dict(Counter(r["category"] for r in rows))
+    assert {p: sum(c.values()) for p, c in audit["by_platform"].items()} == dict(Counter(r["platform"] for r in rows))
+    assert sorted(f["id"] for f in audit["findings"]) == sorted(r["id"] for r in rows)
+    key = sorted(f["id"] for g in audit["key_findings"] for f in g["findings"])
+    assert key == sorted(r["id"] for r in rows if r["severity"] in ("critical", "high"))
+    assert audit["posture"] == "critical"
+    present = demo.query(select(func.count()).select_from(A).where(A.c.gone_at.is_(None)))[0]
+    assert audit["totals"]["accounts"] == present["count_1"]
+
+
+def test_audit_trend_against_the_previous_scan(demo: Demo, audit: dict[str, Any]) -> None:
+    first, second = demo.query(select(Scan.__table__).order_by(Scan.__table__.c.id))
+    trend = audit["trend"]
+    assert trend["previous_scan"]["id"] == first["id"] and audit["scan"]["id"] == second["id"]
+    assert sum(trend["previous"].values()) == first["counts"]["open"]
+    events = FindingEvent.__table__
+    resolved = demo.query(select(func.count()).select_from(events).where(
+        events.c.scan_id == second["id"], events.c.change == "resolved"))[0]["count_1"]
+    assert trend["resolved"] == resolved >= 1
+    assert sum(trend["previous"].values()) + trend["opened"] - trend["resolved"] == audit["totals"]["open"]
+    assert audit["scan_ids"] == [second["id"]]
+    assert audit["period"]["from"] == first["finished_at"].isoformat()
+
+
+def test_audit_maps_findings_to_controls(audit: dict[str, Any]) -> None:
+    by_key = {row["key"]: row for fw in audit["controls"] for row in fw["controls"]}
+    orphaned = sum(1 for f in audit["findings"] if f["rule"] == "orphaned-access")
+    assert "orphaned-access" in by_key["ISO27001:2022 A.6.5"]["rules"]
+    assert by_key["ISO27001:2022 A.6.5"]["open"] >= orphaned > 0
+    assert by_key["CIS v8 6.5"]["open"] == sum(1 for f in audit["findings"] if f["rule"] in by_key["CIS v8 6.5"]["rules"])
+
+
+def test_audit_lists_exceptions_in_force_only(demo: Demo) -> None:
+    today = (SECOND_SCAN + timedelta(hours=1)).date()
+    exceptions = (
+        RiskException(id="yaml:a", rule="missing-2fa", reason="key rollout", approved_by="ciso",
+                      expires_on=today + timedelta(days=10), account="x@kwiatek.example"),
+        RiskException(id="yaml:b", rule="missing-2fa", reason="old", approved_by="ciso",
+                      expires_on=today - timedelta(days=1), account="y@kwiatek.example"),
+        RiskException(id="yaml:c", rule="dormant-access", reason="elsewhere", approved_by="ciso",
+                      expires_on=date(2099, 1, 1), platform="Other platform"),
+    )
+    inputs = report_inputs(demo.settings, "audit", now=SECOND_SCAN + timedelta(hours=1))
+    db = open_database(demo.settings.storage_url)
+    try:
+        with db.session() as session:
+            full = build_audit(session, replace(inputs, exceptions=exceptions))
+            scoped = build_audit(session, replace(inputs, exceptions=exceptions,
+                                                  scope=Scope(platform="Kwiatek on Meta")))
+    finally:
+        db.dispose()
+    assert [e["id"] for e in full["exceptions"]] == ["yaml:a", "yaml:c"]
+    assert full["exceptions"][0]["days_left"] == 10 and full["exceptions"][0]["expiring_soon"]
+    assert [e["id"] for e in scoped["exceptions"]] == ["yaml:a"]
+
+
+def test_access_review_lists_every_present_account_with_its_grants(demo: Demo) -> None:
+    review = build(demo, build_access_review, "access-review")
+    accounts = [a for g in review["groups"] for a in g["accounts"]]
+    present = demo.query(select(A.c.account_id, A.c.person_uid).where(A.c.gone_at.is_(None)))
+    assert sorted(a["account_id"] for a in accounts) == sorted(r["account_id"] for r in present)
+    grants = demo.query(select(G.c.account_id).where(G.c.gone_at.is_(None)))
+    assert Counter(a["account_id"] for a in accounts for _ in a["grants"]) == Counter(r["account_id"] for r in grants)
+    assert review["totals"]["accounts"] == len(present)
+    apps = demo.query(select(func.count()).select_from(InvApp.__table__).where(InvApp.__table__.c.gone_at.is_(None)))
+    assert review["apps_total"] == apps[0]["count_1"] > 0
+    assert len(review["groups"]) == 1 and review["groups"][0]["two_factor_required"] == "admins"
+    flagged = {a["account_id"]: a["flags"] for a in accounts if a["flags"]}
+    assert any("missing_2fa" in flags for flags in flagged.values())
+
+
+def test_access_review_by_manager_puts_each_person_under_their_manager(demo: Demo) -> None:
+    review = build(demo, build_access_review, "access-review", by_manager=True)
+    people = {r["uid"]: r for r in demo.query(select(DirectoryPerson.__table__))}
+    seen = 0
+    for group in review["groups"]:
+        for account in group["accounts"]:
+            seen += 1
+            if group["key"] == UNASSIGNED:
+                assert account["person_uid"] is None
+            elif group["key"] == NO_MANAGER:
+                assert people[account["person_uid"]]["manager"] is None
+            else:
+                assert people[account["person_uid"]]["manager"] == group["key"]
+                assert group["title"] == people[group["key"]]["display_name"]
+    assert seen == review["totals"]["accounts"]
+    keys = [g["key"] for g in review["groups"]]
+    assert UNASSIGNED in keys and keys[-1].startswith("~")
+    assert next(g for g in review["groups"] if g["key"] == UNASSIGNED)["apps"]
+
+
+def test_offboarding_shows_when_each_grant_was_seen_gone(demo: Demo) -> None:
+    evidence = build(demo, build_offboarding, "offboarding", person=PARTIAL_LEAVER)
+    grants = [g for a in evidence["accounts"] for g in a["grants"]]
+    removed = [g for g in grants if g["status"] == "removed"]
+    still = [g for g in grants if g["status"] == "open"]
+    assert removed and still
+    assert all(g["gone_at"] == SECOND_SCAN.isoformat() and g["asset_id"] for g in removed)
+    assert all(g["gone_at"] is None and g["asset_id"] is None for g in still)  # the business role stays
+    left = date.fromisoformat(evidence["departed_on"][:10])
+    assert all(g["days_after_departure"] == (SECOND_SCAN.date() - left).days for g in removed)
+    assert evidence["summary"]["complete"] is False
+    assert evidence["summary"]["open"]["grants"] == len(still)
+    assert {f["category"] for f in evidence["findings"] if f["status"] == "open"} >= {"post_departure_activity"}
+    assert evidence["events"] and all(e["time"] >= evidence["departed_on"] for e in evidence["events"])
+
+
+def test_offboarding_of_a_leaver_whose_access_is_all_gone(demo: Demo) -> None:
+    evidence = build(demo, build_offboarding, "offboarding", person=GONE_LEAVER)
+    assert evidence["accounts"] and all(a["status"] == "removed" for a in evidence["accounts"])
+    assert all(g["gone_at"] == SECOND_SCAN.isoformat() for a in evidence["accounts"] for g in a["grants"])
+    resolved = {f["rule"] for f in evidence["findings"] if f["status"] == "resolved"}
+    assert "orphaned-access" in resolved
+    open_findings = demo.query(select(F.c.id).where(F.c.person == GONE_LEAVER, F.c.status == "open"))
+    assert evidence["summary"]["complete"] is (not open_findings)
+    assert evidence["summary"]["last_removal"] == SECOND_SCAN.isoformat()
+
+
+def test_scope_errors_are_reported_before_rendering(demo: Demo) -> None:
+    with pytest.raises(ReportError, match="no platform named 'Nope'.*known: Kwiatek on Meta"):
+        build_report(demo.settings, "audit", generated_by="t", platform="Nope")
+    with pytest.raises(ReportError, match="no person with uid 'ghost-uid'"):
+        build_report(demo.settings, "offboarding", generated_by="t", person="ghost-uid")
+    with pytest.raises(ReportError, match="a person is required"):
+        build_report(demo.settings, "offboarding", generated_by="t")
+    with pytest.raises(ReportError, match="--by-manager applies to the access review only"):
+        build_report(demo.settings, "audit", generated_by="t", by_manager=True)
+    with pytest.raises(ReportError, match="unknown report kind 'summary'"):
+        build_report(demo.settings, "summary", generated_by="t")
