@@ -222,3 +222,22 @@ def deliver(settings: Settings, notice: Notice, attachments: Iterable[Attachment
         else:
             result.sent.append(name)
     return result
+
+
+def escalation_notice(config: NotificationSettings, case: Mapping[str, Any],
+                      remaining: list[Mapping[str, Any]]) -> Notice:
+    """The notice to security when a leaver's access outlived the offboarding deadline, item by item."""
+    who = f"{case['display_name']} ({case['uid']})" if case.get("display_name") else str(case["uid"])
+    items = [NoticeItem("critical", f"{row['platform']}: {row.get('item') or row.get('label')} is still "
+                                    f"{row['state']}", f"last seen {row.get('last_seen') or row.get('last_seen_at')}")
+             for row in remaining]
+    listed, omitted = _listed(config, items)
+    deadline = case["deadline"]
+    deadline_text = deadline.isoformat() if hasattr(deadline, "isoformat") else str(deadline)
+    return Notice(
+        kind="offboarding_escalation", severity="critical", items=listed, omitted=omitted,
+        subject=_one_line(f"auditor: offboarding of {who} missed its deadline ({len(items)} item(s) left)"),
+        summary=(f"Offboarding case #{case['id']}: last working day {case['last_working_day']}, access was due "
+                 f"to be gone by {deadline_text}. A critical finding was opened."),
+        link=config.web_url, facts={"case_id": case["id"], "uid": case["uid"], "remaining": len(items)},
+    )

@@ -8,6 +8,7 @@ and the URL fetcher refuses every URL.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,11 @@ import yaml
 from auditor.config import DsarSettings
 from auditor.dsar.errors import PackError
 from auditor.dsar.model import CATEGORY_COLUMNS
+from auditor.dsar.redact import REDACTED
 
 REFERENCE_LANGUAGE = "en"
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_BREAKS = re.compile(r"[+_/,]")
 ARTICLE_15_ITEMS = ("purposes", "categories", "recipients", "retention", "rights", "complaint_authority", "source",
                     "automated_decisions")
 LETTER_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -85,6 +89,18 @@ class Translator:
         if isinstance(value, list | tuple):
             return ", ".join(str(v) for v in value) or self("value.none")
         return str(value)
+
+    def cell(self, column: str, value: Any) -> str:
+        """A table cell of the copy: short source names, minutes-precision times, break points in long codes."""
+        if column == "source" and isinstance(value, str):
+            if value.startswith("platform:"):
+                return self("source_short.platform", name=value.split(":", 1)[1])
+            return self(f"source_short.{value}") if self.has(f"source_short.{value}") else value
+        if value == REDACTED:
+            return self("value.redacted")
+        if isinstance(value, str) and _ISO_TIME.match(value):
+            return f"{value[:10]} {value[11:16]}"
+        return _BREAKS.sub(lambda m: m.group(0) + "\u200b", self.value(value))
 
     def source_label(self, source: str) -> str:
         """A source key as a sentence of the letter ("Company directory", "X (asked live)")."""

@@ -98,7 +98,7 @@ def person_history(session: Session, uids: Iterable[str]) -> list[dict[str, Any]
 # --------------------------------------------------------------------------------------------- inventory
 
 
-def _keys_clause(table: Table, keys: Iterable[AccountKey], id_column: str = "account_id") -> ColumnElement[bool]:
+def keys_clause(table: Table, keys: Iterable[AccountKey], id_column: str = "account_id") -> ColumnElement[bool]:
     by_tenant: dict[tuple[str, str], list[str]] = {}
     for platform, tenant, account_id in keys:
         by_tenant.setdefault((platform, tenant), []).append(account_id)
@@ -147,7 +147,7 @@ def stored_grants(session: Session, accounts: set[AccountKey]) -> list[dict[str,
                asset.c.name.label("asset_name"), asset.c.kind.label("asset_kind"))
         .outerjoin(asset, and_(asset.c.platform == grant.c.platform, asset.c.tenant == grant.c.tenant,
                                asset.c.asset_id == grant.c.asset_id))
-        .where(_keys_clause(grant, accounts))
+        .where(keys_clause(grant, accounts))
         .order_by(grant.c.platform, grant.c.tenant, grant.c.account_id, grant.c.asset_id, grant.c.role)
     )
     rows = [{"source": STORED, **{k: plain(v) for k, v in row.items()}} for row in session.exec(query).mappings()]
@@ -166,7 +166,7 @@ def _other_holders(session: Session, assets: set[tuple[str, str, str]], own: set
     grant = InvGrant.__table__
     query = (
         select(grant.c.platform, grant.c.tenant, grant.c.asset_id, func.count(func.distinct(grant.c.account_id)))
-        .where(_keys_clause(grant, assets, "asset_id"), grant.c.gone_at.is_(None),
+        .where(keys_clause(grant, assets, "asset_id"), grant.c.gone_at.is_(None),
                grant.c.account_id.not_in(sorted(own)))
         .group_by(grant.c.platform, grant.c.tenant, grant.c.asset_id)
     )
@@ -179,7 +179,7 @@ def stored_apps(session: Session, accounts: set[AccountKey]) -> list[dict[str, A
     if not accounts:
         return []
     app = InvApp.__table__
-    query = (select(app).where(_keys_clause(app, accounts, "granted_by"))
+    query = (select(app).where(keys_clause(app, accounts, "granted_by"))
              .order_by(app.c.platform, app.c.tenant, app.c.app_id, app.c.token_ref))
     return [{"source": STORED, "platform": r["platform"], "tenant": r["tenant"], "account_id": r["granted_by"],
              "app_id": r["app_id"], "name": r["name"], "scopes": r["scopes"], "last_used": plain(r["last_used"]),
@@ -258,22 +258,24 @@ def tokens(text: str | None) -> set[str]:
 # ---------------------------------------------------------------------------------------------- offboarding
 
 
-def offboarding_cases(session: Session, uids: Iterable[str]) -> list[dict[str, Any]] | None:
+def offboarding_cases(session: Session, uids: Iterable[str], *, case_table: str = OFFBOARDING_CASE_TABLE,
+                      item_table: str = OFFBOARDING_ITEM_TABLE) -> list[dict[str, Any]] | None:
     """Offboarding cases of these uids with their number of tracked items; None when this installation has no
-    offboarding tables (the source is then "not available")."""
+    offboarding tables (the source is then "not available"). The tables are reflected, not imported: the
+    offboarding area owns them."""
     connection = session.connection()
     inspector = inspect(connection)
-    if not inspector.has_table(OFFBOARDING_CASE_TABLE):
+    if not inspector.has_table(case_table):
         return None
-    cases = Table(OFFBOARDING_CASE_TABLE, MetaData(), autoload_with=connection)
+    cases = Table(case_table, MetaData(), autoload_with=connection)
     wanted = sorted(set(uids))
     if not wanted:
         return []
     rows = [dict(r) for r in session.exec(
         select(cases).where(cases.c.uid.in_(wanted)).order_by(cases.c.id)).mappings()]
     counts: dict[int, int] = {}
-    if rows and inspector.has_table(OFFBOARDING_ITEM_TABLE):
-        items = Table(OFFBOARDING_ITEM_TABLE, MetaData(), autoload_with=connection)
+    if rows and inspector.has_table(item_table):
+        items = Table(item_table, MetaData(), autoload_with=connection)
         query = (select(items.c.case_id, func.count()).where(items.c.case_id.in_([r["id"] for r in rows]))
                  .group_by(items.c.case_id))
         counts = {int(case): int(n) for case, n in session.exec(query).all()}

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 REDACTED = "[redacted]"
-_TOKEN = re.compile(r"[A-Za-z0-9_.:@+-]{4,}")
+_TOKEN = re.compile(r"[A-Za-z0-9_.:@+-]+")
 
 
 @dataclass(slots=True)
@@ -101,9 +101,8 @@ class Redactor:
     def activity_log(self, row: dict[str, Any]) -> dict[str, Any]:
         """An event: the other party is withheld when it is a person."""
         out = dict(row)
-        if not self.is_own(row.get("actor_id") or ""):
-            if row.get("actor_id") or row.get("actor_name"):
-                out["actor_id"] = out["actor_name"] = self.hide("activity_log")
+        if not self.is_own(row.get("actor_id") or "") and (row.get("actor_id") or row.get("actor_name")):
+            out["actor_id"] = out["actor_name"] = self.hide("activity_log")
         target = row.get("target_id")
         if target and not self.is_own(target) and (target in self.other_ids or "@" in str(row.get("target_name"))):
             out["target_id"] = out["target_name"] = self.hide("activity_log")

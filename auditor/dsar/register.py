@@ -180,7 +180,7 @@ def _refresh_due(session: Session, row: DsarRequest, today: date) -> None:
     row.due_on = deadline_of(row, stops_of(session, [row.id])[row.id], today).due
 
 
-def _require_open(row: DsarRequest, what: str) -> None:
+def require_open(row: DsarRequest, what: str) -> None:
     if row.status in CLOSED_STATUSES:
         raise TransitionRefused(f"request {row.id}: cannot {what}: it is closed ({row.status})")
 
@@ -251,7 +251,7 @@ def add_note(session: Session, row: DsarRequest, *, text: str, actor: str, now: 
 def verify_identity(session: Session, row: DsarRequest, *, method: str, actor: str, now: datetime,
                     today: date) -> None:
     """Record how and when the subject's identity was verified (Art. 12(6)); an identity stop ends today."""
-    _require_open(row, "verify the identity")
+    require_open(row, "verify the identity")
     method = method.strip()
     if not method:
         raise DsarError(f"request {row.id}: method: say how the identity was verified")
@@ -268,7 +268,7 @@ def verify_identity(session: Session, row: DsarRequest, *, method: str, actor: s
 def stop_clock(session: Session, row: DsarRequest, *, reason: str, actor: str, now: datetime, today: date,
                on: date | None = None, note: str | None = None) -> None:
     """Stop the clock from ``on`` (default today) while waiting for the subject's identity or a clarification."""
-    _require_open(row, "stop the clock")
+    require_open(row, "stop the clock")
     if reason not in deadlines.STOP_REASONS:
         raise DsarError(f"reason: unknown value {reason!r} (expected one of {', '.join(deadlines.STOP_REASONS)})")
     if _open_stop(session, row) is not None:
@@ -286,7 +286,7 @@ def stop_clock(session: Session, row: DsarRequest, *, reason: str, actor: str, n
 def resume_clock(session: Session, row: DsarRequest, *, actor: str, now: datetime, today: date,
                  on: date | None = None, note: str | None = None) -> None:
     """Restart the clock on ``on`` (default today): the subject answered."""
-    _require_open(row, "resume the clock")
+    require_open(row, "resume the clock")
     stop = _open_stop(session, row)
     if stop is None:
         raise TransitionRefused(f"request {row.id}: the clock is not stopped")
@@ -303,7 +303,7 @@ def resume_clock(session: Session, row: DsarRequest, *, actor: str, now: datetim
 def extend(session: Session, row: DsarRequest, *, reason: str, actor: str, now: datetime, today: date,
            notice_on: date | None = None) -> deadlines.Deadline:
     """Grant the Art. 12(3) extension (ExtensionRefused: no reason, late notice, second extension)."""
-    _require_open(row, "extend it")
+    require_open(row, "extend it")
     notice_on = notice_on or today
     current = deadline_of(row, stops_of(session, [row.id])[row.id], today)
     extension = deadlines.check_extension(current, reason, notice_on, today=today)
@@ -319,7 +319,7 @@ def extend(session: Session, row: DsarRequest, *, reason: str, actor: str, now: 
 def close(session: Session, row: DsarRequest, *, status: str, actor: str, now: datetime, today: date,
           reason: str | None = None, channel: str | None = None) -> None:
     """Close as answered, refused (a reason is required; the letter must name the complaint right) or withdrawn."""
-    _require_open(row, "close it")
+    require_open(row, "close it")
     if status not in CLOSED_STATUSES:
         raise DsarError(f"status: {status!r} does not close a request (expected one of {CLOSED_STATUSES})")
     reason = (reason or "").strip() or None

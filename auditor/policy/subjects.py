@@ -247,9 +247,11 @@ class SnapshotFacts:
         service = link.service_account if link is not None else None
         uid = link.uid if link is not None else None
         method = link.method if link is not None else None
+        # no email is no excuse: an account that holds access and links to nobody is unmatched until an
+        # admin links it by hand (apps are principals of their own, judged by the app rules)
         if uid:
             linked: bool | None = True
-        elif method == "ambiguous" or (has_email and account.kind != AccountKind.APP):
+        elif account.kind != AccountKind.APP:
             linked = False
         else:
             linked = None

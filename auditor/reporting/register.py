@@ -114,9 +114,9 @@ def verify_bytes(session: Session, data: bytes) -> Verification:
     row = session.exec(select(_T).where(_T.c.pdf_sha256 == digest).limit(1)).mappings().first()
     if row is not None:
         entry = _entry(row)
+        when = f"{entry.generated_at:%Y-%m-%d %H:%M} UTC"
         return Verification(AUTHENTIC, digest, entry.id, entry,
-                            f"authentic: report {entry.id} ({entry.kind}) generated {entry.generated_at:%Y-%m-%d %H:%M} "
-                            f"UTC by {entry.generated_by}")
+                            f"authentic: report {entry.id} ({entry.kind}) generated {when} by {entry.generated_by}")
     report_id = embedded_report_id(data)
     entry = get_report(session, report_id) if report_id else None
     if entry is not None:

@@ -12,10 +12,10 @@ Planted (the findings the demo scan must produce for this platform and nothing e
   CONTENT_ADMINISTRATOR role), Katarzyna Lewandowska's REVOKED ADMINISTRATOR row (she left, properly offboarded)
   and Oliwia Michalska's REJECTED CURATOR row. Counted as live, they would add an orphaned account and push the
   Page to five administrators (excess_admins, limit 3);
+- unmatched_account: the agency's ad-account user has no email (LinkedIn shows none) and no manual link;
 - could_not_verify, one per rule (platform gaps, severity info): missing-2fa, tenant-2fa-not-enforced,
-  personal-email and dormant-access (LinkedIn exposes no 2FA, no email, no activity), unmatched-account (the
-  agency's ad-account user has no email and no manual link) and post-departure-activity (no log covers the
-  leaver since the departure).
+  personal-email and dormant-access (LinkedIn exposes no 2FA, no email, no activity) and
+  post-departure-activity (no log covers the leaver since the departure).
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ AD_ACCOUNT_NAME = "Kwiatek – LinkedIn Ads"
 TOKEN_SCOPES = ("r_organization_admin", "r_ads")
 MAX_FILLER = 25
 COULD_NOT_VERIFY_RULES = (
-    "missing-2fa", "tenant-2fa-not-enforced", "personal-email", "dormant-access", "unmatched-account",
-    "post-departure-activity",
+    "missing-2fa", "tenant-2fa-not-enforced", "personal-email", "dormant-access", "post-departure-activity",
 )
 """The rules that yield one aggregated could_not_verify finding on this platform."""
 
@@ -127,6 +126,8 @@ def build(company: Company) -> SandboxPlatform:
 
     acls = [{"roleAssignee": member(name), "role": role, "organization": organization, "state": state}
             for name, role, state in PAGE_ROLES]
+    for name, *_ in AD_USERS:  # the cast's ids come before the filler's, so they do not depend on size
+        member(name)
     named = {by_name[name]["uid"][0] for name, *_ in PAGE_ROLES if name in by_name}
     named |= {by_name[name]["uid"][0] for name, *_ in AD_USERS if name in by_name}
     filler = [e for e in company.people if e["uid"][0] not in named and _clean(company, e)]
@@ -161,6 +162,8 @@ def build(company: Company) -> SandboxPlatform:
     leaver = by_name[LEAVER]
     planted = [Planted("orphaned_access", PLATFORM, member(LEAVER), None, leaver["uid"][0],
                        f"left on {leaver['description'][0]}, still an APPROVED ADMINISTRATOR of the Page")]
+    planted.append(Planted("unmatched_account", PLATFORM, members[AGENCY], None, None,
+                           "the agency's ad-account user: LinkedIn shows no email and nobody linked it by hand"))
     planted += [Planted("could_not_verify", PLATFORM, None, None, None, f"{rule}: {_GAPS[rule]}")
                 for rule in COULD_NOT_VERIFY_RULES]
     return SandboxPlatform(
@@ -177,6 +180,5 @@ _GAPS = {
     "tenant-2fa-not-enforced": "LinkedIn has no 2FA policy to read (severity info)",
     "personal-email": "LinkedIn exposes no member email (severity info)",
     "dormant-access": "LinkedIn has no activity log (severity info)",
-    "unmatched-account": "the agency's ad-account user has no email and no manual link (severity info)",
     "post-departure-activity": f"no activity log covers {LEAVER} since the departure (severity info)",
 }

@@ -84,16 +84,16 @@ class RunGuard:
             **kwargs: Any) -> str:
         """Run ``func(*args, **kwargs)`` as the run of ``job_id`` scheduled for ``scheduled_for``."""
         scheduled_for = scheduled_for.astimezone(UTC)
+        if not self._claim(job_id, scheduled_for):
+            log.info("%s (%s): already claimed by another scheduler", job_id, scheduled_for.isoformat())
+            return "duplicate"
         release = self._acquire(job_id)
         if release is None:
-            self._record(job_id, scheduled_for, "skipped", error="another run of this job was still going")
+            self._finish(job_id, scheduled_for, "skipped", "another run of this job was still going")
             log.info("%s (%s): skipped, another run still holds the lock", job_id, scheduled_for.isoformat())
             return "busy"
         try:
-            self._abandon_dead_runs(job_id)
-            if not self._record(job_id, scheduled_for, "running"):
-                log.info("%s (%s): already run by another scheduler", job_id, scheduled_for.isoformat())
-                return "duplicate"
+            self._abandon_dead_runs(job_id, scheduled_for)
             token = _CURRENT.set(RunInfo(job_id, scheduled_for, self.owner))
             try:
                 func(*args, **kwargs)
@@ -112,11 +112,10 @@ class RunGuard:
     def _session(self) -> Session:
         return Session(self.db.engine.execution_options(sqlite_immediate=True))
 
-    def _record(self, job_id: str, scheduled_for: datetime, status: str, *, error: str | None = None) -> bool:
-        """Claim the (job, time) row; False when it exists already."""
-        now = self.clock()
-        row = {"job_id": job_id, "scheduled_for": scheduled_for, "owner": self.owner, "status": status,
-               "started_at": now, "finished_at": now if status == "skipped" else None, "error": error}
+    def _claim(self, job_id: str, scheduled_for: datetime) -> bool:
+        """Insert the (job, scheduled time) row as ``running``; False when another scheduler has it."""
+        row = {"job_id": job_id, "scheduled_for": scheduled_for, "owner": self.owner, "status": "running",
+               "started_at": self.clock()}
         try:
             with self._session() as session, session.begin():
                 session.execute(insert(_RUNS).values(**row))
@@ -130,11 +129,12 @@ class RunGuard:
                 _RUNS.c.job_id == job_id, _RUNS.c.scheduled_for == scheduled_for, _RUNS.c.owner == self.owner,
             ).values(status=status, finished_at=self.clock(), error=error))
 
-    def _abandon_dead_runs(self, job_id: str) -> None:
-        """Runs of this job still marked running belong to a dead holder (we hold the lock now)."""
+    def _abandon_dead_runs(self, job_id: str, scheduled_for: datetime) -> None:
+        """Earlier runs of this job still marked running belong to a dead holder (we hold the lock now)."""
         with self._session() as session, session.begin():
-            session.execute(update(_RUNS).where(_RUNS.c.job_id == job_id, _RUNS.c.status == "running").values(
-                status="abandoned", finished_at=self.clock(), error="the scheduler running it stopped"))
+            session.execute(update(_RUNS).where(
+                _RUNS.c.job_id == job_id, _RUNS.c.status == "running", _RUNS.c.scheduled_for < scheduled_for,
+            ).values(status="abandoned", finished_at=self.clock(), error="the scheduler running it stopped"))
 
     # -- locks ---------------------------------------------------------------------------------------
 

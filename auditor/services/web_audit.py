@@ -122,9 +122,9 @@ def actions(session: Session) -> list[str]:
 
 
 def events_since(session: Session, actor: str, action: str, since: datetime | None) -> list[dict[str, Any]]:
-    """One user's entries of one action after ``since`` (e.g. rejected code reuses since the last sign-in)."""
+    """One user's entries of one action from ``since`` on (e.g. rejected code reuses since the last sign-in)."""
     table = WebAudit.__table__
     query = select(table).where(table.c.actor == actor, table.c.action == action)
     if since is not None:
-        query = query.where(table.c.at > since)
+        query = query.where(table.c.at >= since)
     return [dict(row) for row in session.exec(query.order_by(table.c.at.desc()).limit(20)).mappings()]

@@ -27,6 +27,8 @@ _F = Finding.__table__
 _T = FindingTriage.__table__
 
 UNASSIGNED = "-"
+SEVERITY_VALUES = (*(s.value for s in Severity), *(f"={s.value}" for s in Severity))
+"""``high`` means high or worse; ``=high`` means exactly high."""
 TRIAGE_STATES = ("acknowledged", "unacknowledged")
 EXPORT_KEYS = (*FINDING_KEYS, "assignee", "acknowledged_at", "acknowledged_by", "exception_id")
 EXPORT_CHUNK = 2000
@@ -65,7 +67,8 @@ class FilterError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class FindingFilter:
-    """What the findings list shows. ``severity`` is a minimum; ``assignee`` ``-`` means unassigned."""
+    """What the findings list shows. ``severity`` is a minimum (``=high``: exactly high); ``assignee`` ``-``
+    means unassigned."""
 
     status: str = "open"
     category: str | None = None
@@ -86,7 +89,7 @@ class FindingFilter:
         checks = {
             "status": (*STATUSES, "all"),
             "category": CATEGORIES,
-            "severity": tuple(s.value for s in Severity),
+            "severity": SEVERITY_VALUES,
             "triage": TRIAGE_STATES,
             "sort": tuple(SORTS),
         }
@@ -111,7 +114,9 @@ class FindingFilter:
             where.append(_F.c.status == self.status)
         if self.category:
             where.append(_F.c.category == self.category)
-        if self.severity:
+        if self.severity and self.severity.startswith("="):
+            where.append(_F.c.severity_rank == Severity(self.severity[1:]).rank)
+        elif self.severity:
             where.append(_F.c.severity_rank >= Severity(self.severity).rank)
         for name in ("platform", "person", "rule"):
             value = getattr(self, name)

@@ -76,14 +76,21 @@ class Client:
 
 
 def _throttle_row(session: Session, name: str, now: datetime) -> dict:
-    """The throttle row of ``name``, created if missing, locked for update."""
+    """The throttle row of ``name``, created if missing, and locked until the transaction ends.
+
+    One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: PostgreSQL guarantees it either inserts or updates
+    (and locks) even when another transaction deletes the row meanwhile; SQLite runs it under BEGIN IMMEDIATE.
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    session.exec(upsert(_T).values(username=name, failures=0, updated_at=now).on_conflict_do_nothing())
-    return dict(session.exec(select(_T).where(_T.c.username == name).with_for_update()).mappings().one())
+    statement = upsert(_T).values(username=name, failures=0, updated_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[_T.c.username], set_={"username": statement.excluded.username}
+    ).returning(*_T.c)
+    return dict(session.exec(statement).mappings().one())
 
 
 def reserve_attempt(db: Database, username: str, now: datetime, web: WebSettings, client: Client) -> datetime | None:

@@ -64,7 +64,7 @@ def trend_chart(points: Sequence[dict[str, Any]], *, title: str = "Open findings
         x = left + step * index + step / 2
         y = base - inner_h * point["open"] / peak
         coords.append((x, y))
-        bar = max(3.0, step * 0.18)
+        bar = min(24.0, max(3.0, step * 0.18))
         new_h = inner_h * point["new"] / peak
         res_h = inner_h * point["resolved"] / peak
         parts.append(

@@ -55,6 +55,15 @@ def ordinal_date(value: int) -> str:
     return date.fromordinal(int(value)).isoformat()
 
 
+def fact(value: Any) -> str:
+    """A fact value for people: unknown for None, compact JSON for lists and mappings."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return str(value)
+
+
 def pretty_json(value: Any) -> str:
     """Indented JSON for evidence blocks."""
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
@@ -80,7 +89,8 @@ def url_with(**changes: Any) -> str:
 def install(app: Flask) -> None:
     """Register filters and globals."""
     app.jinja_env.filters.update(
-        when=when, duration=duration, label=label, tri=tri, pretty_json=pretty_json, ordinal_date=ordinal_date
+        when=when, duration=duration, label=label, tri=tri, pretty_json=pretty_json,
+        fact=fact, ordinal_date=ordinal_date
     )
     app.jinja_env.globals.update(
         can=can,

@@ -21,7 +21,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "people.view": frozenset(ALL_ROLES),
     "platforms.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
     "scans.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
-    "scans.start": frozenset({ADMIN, SECURITY_OFFICER, HR}),
+    "scans.start": frozenset({ADMIN, SECURITY_OFFICER}),
     "users.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),
 }

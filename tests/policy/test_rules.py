@@ -215,7 +215,7 @@ CASES: list[Case] = [
         None,
         None,
     ),
-    ("unmatched-account", "no email", lambda: _account(), {}, "unknown", None, None),
+    ("unmatched-account", "no email, no link", lambda: _account(), {}, "fail", "account:u1", "high"),
     (
         "personal-email",
         "gmail",

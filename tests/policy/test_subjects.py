@@ -50,8 +50,8 @@ def test_account_facts_from_grants_and_links():
     assert subjects["account:u3"].facts["account"]["linked"] is False
     assert subjects["account:u3"].facts["account"]["personal_email"] is True
     assert subjects["account:u3"].facts["account"]["link_method"] == "none"
-    assert subjects["account:u4"].facts["account"]["link_method"] is None
-    assert subjects["account:u4"].facts["account"]["linked"] is None  # no email: cannot tell
+    assert subjects["account:u4"].facts["account"]["link_method"] == "none"
+    assert subjects["account:u4"].facts["account"]["linked"] is False  # no email and no manual link: unmatched
     assert subjects["account:u4"].facts["account"]["personal_email"] is None
     assert subjects["account:s1"].facts["person"] == {}
 

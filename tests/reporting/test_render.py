@@ -1,4 +1,4 @@
-"""The rendered PDFs (WeasyPrint, a handful of renders shared by the module), read back with pypdf and poppler.
+"""The rendered PDFs (WeasyPrint, a handful of renders), read back with pypdf and poppler.
 
 Each PDF is saved with one PNG per page under ``test-artifacts/reports/`` to look at.
 """
@@ -7,77 +7,38 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from auditor.commands.report import report
-from auditor.reporting.register import ReportEntry
-from auditor.services.reports import build_report, generated_reports
+from auditor.services.demo import DEMO_PLATFORM
+from auditor.services.reports import build_report
 from auditor.storage.tables import DirectoryPerson, Finding, InvAccount
-from tests.reporting.builders import LONG_ASSET, PEOPLE, edge_workspace
-from tests.reporting.conftest import PARTIAL_LEAVER, SECOND_SCAN, Demo
-from tests.reporting.pdf import Pdf, save_artifacts, squash, words_outside_page
+from tests.reporting.builders import LONG_ASSET, PEOPLE
+from tests.reporting.conftest import PARTIAL_LEAVER, SECOND_SCAN, Demo, Rendered, keep_rendered
+from tests.reporting.pdf import Pdf, squash, words_outside_page
 
 F, A = Finding.__table__, InvAccount.__table__
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """One rendered report: the parsed PDF, its register entry and where it was saved."""
-
-    pdf: Pdf
-    entry: ReportEntry
-    path: Path
-
-
-def _keep(name: str, data: bytes, entry: ReportEntry) -> Rendered:
-    return Rendered(pdf=Pdf.of(data), entry=entry, path=save_artifacts(name, data))
-
-
-@pytest.fixture(scope="module")
-def cli_audit(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    """The security audit, generated through ``auditor report audit --out``."""
-    out = tmp_path_factory.mktemp("cli") / "audit.pdf"
-    result = CliRunner().invoke(report, ["audit", "--config", str(demo.config), "--out", str(out)],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    assert f"wrote {out}: Security audit" in result.output
-    entry = generated_reports(demo.settings, kind="audit", limit=1)[0]
-    assert entry.id in result.output and entry.manifest_sha256 in result.output
-    return _keep("audit-en", out.read_bytes(), entry)
-
-
 @pytest.fixture(scope="module")
 def review(demo: Demo) -> Rendered:
-    return _keep("access-review-en", *build_report(demo.settings, "access-review", generated_by="Łukasz Żółć"))
+    pdf, entry = build_report(demo.settings, "access-review", generated_by="Łukasz Żółć", platform=DEMO_PLATFORM)
+    return keep_rendered("access-review-meta-en", pdf, entry)
 
 
 @pytest.fixture(scope="module")
 def review_pl(demo: Demo) -> Rendered:
     settings = demo.settings.model_copy(update={"language": "pl"})
-    return _keep("access-review-by-manager-pl",
+    return keep_rendered("access-review-by-manager-pl",
                  *build_report(settings, "access-review", generated_by="Zoë", by_manager=True))
 
 
 @pytest.fixture(scope="module")
 def offboarding(demo: Demo) -> Rendered:
-    return _keep("offboarding-en", *build_report(demo.settings, "offboarding", generated_by="hr",
+    return keep_rendered("offboarding-en", *build_report(demo.settings, "offboarding", generated_by="hr",
                                                  person=PARTIAL_LEAVER))
-
-
-@pytest.fixture(scope="module")
-def edge(tmp_path_factory: pytest.TempPathFactory) -> tuple[Rendered, Rendered]:
-    """A zero-findings audit in Polish and an access review with unicode and 300-character names."""
-    settings = edge_workspace(tmp_path_factory.mktemp("edge") / "ws", language="pl")
-    audit = _keep("audit-zero-findings-pl", *build_report(settings, "audit", generated_by="Ślęża"))
-    english = settings.model_copy(update={"language": "en"})
-    names = _keep("access-review-long-names-en", *build_report(english, "access-review", generated_by="Zoë"))
-    return audit, names
 
 
 def _page_numbers(pdf: Pdf, page: str, of: str) -> None:
@@ -147,7 +108,12 @@ def test_access_review_lists_every_account_under_repeated_headers(demo: Demo, re
     assert all(header in pdf.squashed[i] or apps_header in pdf.squashed[i] for i in decisions)
     rows = [i for i in decisions if header in pdf.squashed[i]]
     assert len(rows) >= 5  # one table over many pages, its header repeated on each
-    for account in demo.query(select(A.c.account_id, A.c.name, A.c.emails).where(A.c.gone_at.is_(None))):
+    present = demo.query(select(A.c.account_id, A.c.name, A.c.emails).where(A.c.gone_at.is_(None),
+                                                                           A.c.platform == DEMO_PLATFORM))
+    assert review.entry.summary["accounts"] == len(present)
+    assert review.entry.scope == {"platform": DEMO_PLATFORM, "person": None, "by_manager": False}
+    assert not pdf.pages_with("Kwiatek on LinkedIn")
+    for account in present:
         label = account["name"] or account["account_id"]
         assert any(squash(label) in pdf.squashed[i] and all(squash(e) in pdf.squashed[i] for e in account["emails"])
                    for i in rows), label

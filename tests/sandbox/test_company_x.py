@@ -47,7 +47,7 @@ def sandbox_settings(tmp_path: Path, company: Company, platforms: list[SandboxPl
         else:
             for name, text in sp.files.items():
                 (tmp_path / name).write_text(text, encoding="utf-8")
-            options = {**sp.settings["options"], "base_dir": str(tmp_path)}
+            options = {**sp.settings["options"], "path": str(tmp_path / sp.settings["options"]["path"])}
             entries.append(PlatformSettings(kind=sp.kind, name=sp.name, **{**sp.settings, "options": options}))
     (tmp_path / "secrets.env").write_text("".join(secrets), encoding="utf-8")
     return Settings(

@@ -9,9 +9,10 @@ short (X Ads lists only the caller's own access). Configure one platform entry p
     tenant_id = "18ce54d4x5t"            # optional: pick this tenant's rows from a file with several
     options = {path = "x-users.csv", platform_kind = "x"}
 
-``options``: ``path`` (required; the scan service resolves a relative path against the config file's folder;
-a path still relative here is taken from ``base_dir``, else the working directory), ``platform_kind`` (where the export comes
-from: picks the role table that says which roles are privileged, and must match the ``platform`` column),
+``options``: ``path`` (required; the scan service resolves a relative path against the config file's
+folder; a path still relative here is taken from ``base_dir``, else the working directory),
+``platform_kind`` (where the export comes from: picks the role table that says which roles are privileged,
+and must match the ``platform`` column),
 ``role_privileges`` (role -> true/false, added to that table), ``asset_kind``, ``tenant_name``, ``format``
 (csv/json, default from the suffix), ``delimiter`` (CSV; default detected), ``max_bytes``.
 

@@ -10,6 +10,7 @@ entry picks one, one tenant; the rows of one account agree on email, name, 2FA, 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -61,7 +62,11 @@ def parse_flag(value: Any) -> tuple[bool | None, str | None]:
 
 def parse_when(value: Any, now: datetime) -> tuple[datetime | None, bool, str | None]:
     """(time, never, problem) of a last-activity cell."""
-    text = str(value).strip()
+    return _parse_when(str(value).strip(), now)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_when(text: str, now: datetime) -> tuple[datetime | None, bool, str | None]:
     if text.lower() in UNKNOWN_WORDS:
         return None, False, None
     if text.lower() == "never":

@@ -9,7 +9,12 @@ silently turn into "the platform does not expose 2FA").
 
 from __future__ import annotations
 
+import functools
+import re
+
 from auditor.connectors.x.mapping import PERMISSIONS as X_PERMISSIONS
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 COLUMNS: tuple[str, ...] = (
     "platform", "tenant", "account_id", "email", "name", "role", "asset", "two_factor", "last_activity", "state",
@@ -76,7 +81,7 @@ def column_key(header: str) -> str:
     return ALIASES.get(key, key)
 
 
+@functools.lru_cache(maxsize=4096)
 def role_key(role: str) -> str:
     """A role as looked up in ``ROLE_TABLES``: ``Editor (limited)`` -> ``EDITOR_LIMITED``."""
-    cleaned = "".join(c if c.isalnum() else " " for c in role.upper())
-    return "_".join(cleaned.split())
+    return "_".join(_NOT_ALNUM.sub(" ", role.upper()).split())

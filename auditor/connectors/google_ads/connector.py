@@ -99,6 +99,13 @@ class GoogleAdsConnector(Connector):
         except ValueError:
             raise ConfigError(f"platform {self.name!r}: options.{key}: not a customer id: {value!r}") from None
 
+    def _tenant_setting(self) -> str | None:
+        value = self.settings.tenant_id
+        try:
+            return customer_id(value) if value else None
+        except ValueError:
+            raise ConfigError(f"platform {self.name!r}: tenant_id: not a customer id: {value!r}") from None
+
     def _customer_ids(self) -> list[str] | None:
         values = self.settings.options.get("customer_ids")
         if values is None:
@@ -151,7 +158,10 @@ class GoogleAdsConnector(Connector):
             names = body.get("resourceNames") if isinstance(body, dict) else None
             if not isinstance(names, list):
                 raise ConnectorError(self.name, "unexpected answer from GET /customers:listAccessibleCustomers")
-            customers = [customer_id(str(n).rsplit("/", 1)[-1]) for n in names]
+            try:
+                customers = [customer_id(str(n).rsplit("/", 1)[-1]) for n in names]
+            except ValueError as exc:
+                raise ConnectorError(self.name, f"GET /customers:listAccessibleCustomers: {exc}") from None
         login = self._option_id("login_customer_id")
         if login and login not in customers and self.settings.options.get("read_manager", True):
             customers.insert(0, login)
@@ -213,6 +223,7 @@ class GoogleAdsConnector(Connector):
     def fetch(self, *, now: datetime, events_since: datetime | None = None) -> TenantSnapshot:
         """Read every customer; see the module docstring for the failure policy."""
         token, developer_token = self._credentials()
+        self._tenant_setting()  # a bad tenant id fails before anything is read
         oldest = now - timedelta(days=CHANGE_EVENT_DAYS) + LOG_MARGIN
         start = max(events_since, oldest) if events_since is not None else oldest
         version = api_version(self.settings.base_url or DEFAULT_BASE_URL)
@@ -245,8 +256,7 @@ class GoogleAdsConnector(Connector):
         return snap
 
     def _tenant(self, customers: list[str], details: dict[str, dict | None]) -> Tenant:
-        tenant_id = self.settings.tenant_id or self._option_id("login_customer_id") or customers[0]
-        tenant_id = customer_id(tenant_id)
+        tenant_id = self._tenant_setting() or self._option_id("login_customer_id") or customers[0]
         info = details.get(tenant_id) or {}
         return Tenant(platform=self.name, tenant_id=tenant_id, name=info.get("descriptiveName") or tenant_id,
                       two_factor_required=None,

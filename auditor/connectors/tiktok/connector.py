@@ -20,7 +20,7 @@ import httpx
 
 from auditor.config import PlatformSettings
 from auditor.connectors.base import Connector, SecretResolver, register
-from auditor.connectors.http import ConnectorAuthError, ConnectorPermissionError, HttpClient
+from auditor.connectors.http import ConnectorPermissionError, HttpClient
 from auditor.connectors.tiktok import dialect
 from auditor.connectors.tiktok.mapping import (
     DEFAULT_ASSET_TYPES,
@@ -141,9 +141,7 @@ class TikTokConnector(Connector):
             run = Run(self.name, client, pool)
             try:
                 entry = self._business_center(run, bc_id)
-            except ConnectorAuthError as exc:
-                return [str(exc)]
-            except ConnectorError as exc:
+            except ConnectorError as exc:  # a rejected token included: nothing else can be probed
                 return [str(exc)]
             if entry.get("user_role") != "ADMIN":
                 problems.append(f"{self.name}: the token's user is {entry.get('user_role')!r} in Business Center "

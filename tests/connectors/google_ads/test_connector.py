@@ -9,9 +9,8 @@ import pytest
 
 from auditor.config import PlatformSettings
 from auditor.connectors.base import create_connector
-from auditor.connectors.google_ads import GoogleAdsConnector
+from auditor.connectors.google_ads import GoogleAdsConnector, mapping
 from auditor.connectors.google_ads import connector as connector_module
-from auditor.connectors.google_ads import mapping
 from auditor.connectors.http import ConnectorAuthError, ConnectorPermissionError
 from auditor.errors import ConfigError, ConnectorError
 from auditor.model import AccountKind
@@ -22,7 +21,6 @@ from tests.connectors.google_ads.fixtures import (
     SEARCH_ID,
     TOKEN,
     VIDEO_ID,
-    customers,
     many_users,
 )
 
@@ -48,6 +46,13 @@ def test_registry_creates_the_google_ads_connector():
 def test_configuration_errors(sandbox, options, message):
     with pytest.raises(ConfigError, match=message):
         sandbox.connector(options=options).fetch(now=NOW)
+
+
+def test_bad_tenant_id_fails_before_any_request(sandbox):
+    with pytest.raises(ConfigError, match="tenant_id: not a customer id"):
+        sandbox.connector(tenant_id="shop").fetch(now=NOW)
+    assert sandbox.emulator.requests == []
+    assert sandbox.connector(tenant_id="222-000-0002").fetch(now=NOW).tenant.name == "Test Search"
 
 
 def test_fetch_tenant_assets_and_accounts(sandbox):
@@ -228,10 +233,12 @@ def test_quota_error_on_changes_is_could_not_verify(sandbox):
 def test_server_errors_are_retried(sandbox):
     sandbox.faults.add("500", "googleAds:search", times=2)
     sandbox.faults.add("503", "googleAds:search")
-    assert sandbox.connector().fetch(now=NOW).complete
+    # reads run concurrently: any one of them may meet all three faults, so it gets a fourth attempt
+    assert sandbox.connector(max_retries=3).fetch(now=NOW).complete
+    assert sandbox.faults.pending == []
 
 
-def test_a_failing_side_read_is_recorded(sandbox):
+def test_a_customer_whose_users_cannot_be_read_raises(sandbox):
     sandbox.faults.add("503", f"/customers/{SEARCH_ID}/", times=None)
     with pytest.raises(ConnectorError, match="server error 503"):
         sandbox.connector().fetch(now=NOW)

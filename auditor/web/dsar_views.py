@@ -1,0 +1,205 @@
+"""The register of data-subject requests in the web UI, and the Art. 30 records of processing.
+
+Blueprint ``dsar`` under ``/dsar``. Permissions (to add to ``auditor.web.roles.PERMISSIONS``):
+``dsar.view`` (the register, one request), ``dsar.manage`` (open a request, every lifecycle step, build the
+answer pack, decide an erasure) and ``dsar.processing`` (the Art. 30 page). Views stay thin: they parse the form
+and call ``auditor.services.dsar``; a refused step (e.g. an extension noticed after the first month) re-renders
+the request with the reason and HTTP 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+
+from auditor.dsar.deadlines import STOP_REASONS
+from auditor.dsar.errors import RequestNotFound
+from auditor.dsar.register import CHANNELS, CLOSED_STATUSES, REQUEST_TYPES, STATUSES
+from auditor.errors import AuditorError
+from auditor.services import dsar as service
+from auditor.web.context import web
+from auditor.web.guard import PERMISSION_ATTR
+
+bp = Blueprint("dsar", __name__, url_prefix="/dsar")
+
+VIEW, MANAGE, PROCESSING = "dsar.view", "dsar.manage", "dsar.processing"
+ENDPOINT_PERMISSIONS = {
+    "dsar.index": VIEW, "dsar.show": VIEW, "dsar.new": MANAGE, "dsar.create": MANAGE, "dsar.step": MANAGE,
+    "dsar.pack": MANAGE, "dsar.erase": MANAGE, "dsar.processing": PROCESSING,
+}
+"""Endpoint -> the permission it declares (for the lead's RBAC table and the tests)."""
+STEPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # form action -> (service step, form fields passed on)
+    "start": ("start", ()),
+    "assign": ("assign", ("owner",)),
+    "note": ("add_note", ("text",)),
+    "verify-identity": ("verify_identity", ("method",)),
+    "stop-clock": ("stop_clock", ("reason", "on", "note")),
+    "resume": ("resume_clock", ("on", "note")),
+    "extend": ("extend", ("reason", "notice_on")),
+    "close": ("close", ("status", "reason", "channel")),
+}
+_DATE_FIELDS = {"on", "notice_on"}
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def _needs(permission: str) -> Callable[[View], View]:
+    """Declare the permission a view needs (read by the app's access guard; deny by default)."""
+
+    def mark(view: View) -> View:
+        setattr(view, PERMISSION_ATTR, permission)
+        return view
+
+    return mark
+
+
+def _actor() -> str:
+    return str(g.user.username)
+
+
+def _date(name: str, value: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise AuditorError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _choices() -> dict[str, Any]:
+    return {"types": REQUEST_TYPES, "channels": CHANNELS, "stop_reasons": STOP_REASONS,
+            "closed_statuses": CLOSED_STATUSES, "statuses": STATUSES}
+
+
+@bp.get("/")
+@_needs(VIEW)
+def index() -> str:
+    """The register: open requests (or closed / all), soonest due first, with days left."""
+    status = request.args.get("status", "open")
+    if status not in ("open", "closed", "all", *STATUSES):
+        abort(400, f"unknown status {status!r}")
+    context = web()
+    rows = service.list_requests(context.settings, status=status, now=context.now(), db=context.db)
+    return render_template("dsar/index.html", rows=rows, status=status, **_choices())
+
+
+@bp.get("/new")
+@_needs(MANAGE)
+def new() -> str:
+    """The form to register a request."""
+    return render_template("dsar/new.html", form={}, error=None, **_choices())
+
+
+@bp.post("/new")
+@_needs(MANAGE)
+def create() -> Response | tuple[str, int]:
+    """Register a request from the form."""
+    form = request.form
+    context = web()
+    try:
+        handles: dict[str, list[str]] = {}
+        for line in form.get("handles", "").splitlines():
+            if line.strip():
+                platform, sep, handle = line.rpartition("=")
+                if not sep or not platform.strip() or not handle.strip():
+                    raise AuditorError(f"handles: {line.strip()!r}: expected PLATFORM=ID")
+                handles.setdefault(platform.strip(), []).append(handle.strip())
+        detail = service.open_request(
+            context.settings, name=form.get("name", ""), emails=form.get("emails", "").replace(",", " ").split(),
+            handles=handles, request_type=form.get("type", "access"), received=_date("received", form.get(
+                "received", "")), channel=form.get("channel", "email"), owner=form.get("owner") or None,
+            note=form.get("note") or None, actor=_actor(), now=context.now(), db=context.db)
+    except AuditorError as exc:
+        return render_template("dsar/new.html", form=form, error=str(exc), **_choices()), 400
+    flash(f"Request {detail['id']} registered; due {detail['due']}.", "info")
+    return redirect(url_for("dsar.show", request_id=detail["id"]))
+
+
+def _show(request_id: int, *, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    context = web()
+    try:
+        detail = service.show_request(context.settings, request_id, now=context.now(), db=context.db)
+    except RequestNotFound:
+        abort(404)
+    return render_template("dsar/show.html", item=detail, error=error, **_choices()), status
+
+
+@bp.get("/<int:request_id>")
+@_needs(VIEW)
+def show(request_id: int) -> tuple[str, int]:
+    """One request: deadline, identity, clock stops, history, packs, and the forms of the next steps."""
+    return _show(request_id)
+
+
+@bp.post("/<int:request_id>/step/<action>")
+@_needs(MANAGE)
+def step(request_id: int, action: str) -> Response | tuple[str, int]:
+    """One lifecycle step from a form on the request page."""
+    if action not in STEPS:
+        abort(404)
+    name, fields = STEPS[action]
+    context = web()
+    try:
+        arguments = {f: (_date(f, request.form.get(f, "")) if f in _DATE_FIELDS else request.form.get(f, ""))
+                     for f in fields}
+        optional = {"note", "channel"} | ({"reason"} if name == "close" else set())
+        for key in optional & arguments.keys():
+            arguments[key] = arguments[key] or None
+        service.change_request(context.settings, request_id, name, actor=_actor(), now=context.now(),
+                               db=context.db, **arguments)
+    except RequestNotFound:
+        abort(404)
+    except AuditorError as exc:
+        return _show(request_id, error=str(exc), status=409)
+    flash(f"Request {request_id}: {action.replace('-', ' ')} recorded.", "info")
+    return redirect(url_for("dsar.show", request_id=request_id))
+
+
+@bp.post("/<int:request_id>/pack")
+@_needs(MANAGE)
+def pack(request_id: int) -> Response | tuple[str, int]:
+    """Search every source, build the answer pack and download it as a ZIP (its SHA-256 is registered)."""
+    context = web()
+    language = request.form.get("language") or None
+    try:
+        built = service.make_pack(context.settings, request_id, actor=_actor(), language=language,
+                                  now=context.now(), db=context.db)
+    except RequestNotFound:
+        abort(404)
+    except AuditorError as exc:
+        return _show(request_id, error=str(exc), status=409)
+    response = Response(service.pack_zip(built), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="dsar-{request_id}-pack.zip"'
+    response.headers["X-Pack-SHA256"] = built.sha256
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<int:request_id>/erase")
+@_needs(MANAGE)
+def erase(request_id: int) -> Response | tuple[str, int]:
+    """Decide an erasure request (and pseudonymise where no exception applies); ``dry_run`` only shows it."""
+    context = web()
+    dry_run = request.form.get("dry_run") == "1"
+    try:
+        decision = service.erase_for_request(context.settings, request_id, actor=_actor(), dry_run=dry_run,
+                                             now=context.now(), db=context.db)
+    except RequestNotFound:
+        abort(404)
+    except AuditorError as exc:
+        return _show(request_id, error=str(exc), status=409)
+    prefix = "Dry run: " if dry_run else ""
+    flash(f"{prefix}{decision['outcome']}: {decision['basis']}", "info")
+    return redirect(url_for("dsar.show", request_id=request_id))
+
+
+@bp.get("/processing")
+@_needs(PROCESSING)
+def processing() -> str:
+    """The Art. 30 records of processing of the auditor itself."""
+    return render_template("dsar/processing.html", record=service.processing_record(web().settings))

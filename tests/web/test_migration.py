@@ -1,0 +1,76 @@
+"""Migration 0002_web: creates exactly the tables of web_tables.py (no autogenerate drift), on SQLite and
+PostgreSQL, and its downgrade removes only them."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from auditor.storage.db import alembic_config, create_db_engine, upgrade
+from auditor.storage.tables import metadata
+from auditor.storage.web_tables import WEB_TABLES
+
+
+def _table_of(entry) -> str | None:
+    """The table a compare_metadata entry is about."""
+    if isinstance(entry, list):  # modify_* entries come grouped
+        return _table_of(entry[0])
+    kind, *rest = entry
+    if kind in ("add_table", "remove_table"):
+        return rest[0].name
+    if kind in ("add_index", "remove_index", "add_constraint", "remove_constraint"):
+        return rest[0].table.name
+    if kind in ("add_column", "remove_column"):
+        return rest[1]
+    if kind in ("add_fk", "remove_fk"):
+        return rest[0].parent.name
+    return rest[1] if len(rest) > 1 else None  # modify_*: (kind, schema, table, column, ...)
+
+
+def test_upgrade_creates_the_web_tables_without_drift(backend_settings):
+    engine = create_db_engine(backend_settings.storage_url)
+    try:
+        upgrade(engine)
+        assert set(WEB_TABLES) <= set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            diff = compare_metadata(context, metadata())
+        assert [entry for entry in diff if _table_of(entry) in WEB_TABLES] == []
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_of_the_branch_drops_only_the_web_tables(backend_settings):
+    engine = create_db_engine(backend_settings.storage_url)
+    try:
+        upgrade(engine)
+        before = set(inspect(engine).get_table_names())
+        config = alembic_config()
+        with engine.connect() as connection, connection.begin():
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0002_web@-1")
+        after = set(inspect(engine).get_table_names())
+        assert before - after == set(WEB_TABLES)
+        upgrade(engine)  # and back
+        assert set(WEB_TABLES) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_the_filtered_drift_check_does_see_a_change_in_a_web_table(backend_settings):
+    from sqlalchemy import Column, Integer, MetaData
+
+    engine = create_db_engine(backend_settings.storage_url)
+    try:
+        upgrade(engine)
+        changed = MetaData()
+        for table in metadata().tables.values():
+            table.to_metadata(changed)
+        changed.tables["web_session"].append_column(Column("extra", Integer, nullable=True))
+        with engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), changed)
+        assert [entry[0] for entry in diff if _table_of(entry) in WEB_TABLES] == ["add_column"]
+    finally:
+        engine.dispose()

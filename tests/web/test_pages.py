@@ -1,0 +1,217 @@
+"""Pages: dashboard, people, platforms, scans, administration and the audit trail; plus the guard's headers,
+CSRF, error pages and redirects."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from auditor.model import CATEGORIES
+from auditor.services import web_audit, web_users
+from auditor.storage.tables import DirectoryPerson, Finding, InvAccount
+from tests.web.conftest import BASE_URL, PASSWORD, Browser, csrf_of, enrolled_user
+
+_F = Finding.__table__
+
+
+def _signed_in(settings, db, app, clock, username, role):
+    seed = enrolled_user(settings, db, username, role)
+    browser = Browser(app, clock)
+    response = browser.login(username, seed)
+    assert response.status_code == 302
+    return browser, response
+
+
+def test_dashboard_counts_match_the_database(settings, db, app, clock):
+    browser, landing = _signed_in(settings, db, app, clock, "sofia", "security_officer")
+    assert landing.location.endswith("/dashboard")
+    page = browser.get("/dashboard").text
+    with db.session() as session:
+        total = session.exec(select(func.count()).select_from(_F).where(_F.c.status == "open")).scalar_one()
+        by_category = dict(session.exec(select(_F.c.category, func.count()).where(_F.c.status == "open")
+                                        .group_by(_F.c.category)).all())
+    assert f'<span class="num">{total}</span> open findings' in page
+    for category, count in by_category.items():
+        assert category in CATEGORIES
+        assert re.search(rf">{category.replace('_', ' ')}</a></td><td class=\"num\">{count}</td>", page)
+    assert page.count('<svg class="chart"') == 4  # severity, trend, category, platform
+    assert "What changed in the latest scan (#1)" in page and f"<h3>New: {total}</h3>" in page
+    assert "Next scheduled scan: none scheduled" in page
+
+
+def test_hr_lands_on_people_and_sees_offboarding_state(settings, db, app, clock):
+    browser, landing = _signed_in(settings, db, app, clock, "hanna", "hr")
+    assert landing.location.endswith("/people")
+    acc, people = InvAccount.__table__, DirectoryPerson.__table__
+    with db.session() as session:
+        leaver = session.exec(
+            select(people.c.uid).join(acc, acc.c.person_uid == people.c.uid)
+            .where(people.c.status != "active", acc.c.gone_at.is_(None))
+        ).first()[0]
+    listing = browser.get("/people?status=departed").text
+    assert "(access remains)" in listing
+    detail = browser.get(f"/people/{leaver}").text
+    assert 'class="offboarding offboarding-access_remains"' in detail and "still holds" in detail
+    assert browser.get("/people/nobody-with-this-uid").status_code == 404
+    assert browser.get("/dashboard").status_code == 403
+
+
+def test_people_search(settings, db, app, clock):
+    browser, _ = _signed_in(settings, db, app, clock, "adam", "auditor")
+    people = DirectoryPerson.__table__
+    with db.session() as session:
+        uid, name = session.exec(select(people.c.uid, people.c.display_name).limit(1)).one()
+    found = browser.get(f"/people?q={name.split()[0]}").text
+    assert f'href="/people/{uid}"' in found
+    assert "Nobody matches." in browser.get("/people?q=zzzz-no-such-person").text
+    assert browser.get("/people?q=%25").status_code == 200  # a LIKE wildcard is searched for literally
+
+
+def test_platforms_show_tenants_gaps_and_accounts(settings, db, app, clock):
+    browser, _ = _signed_in(settings, db, app, clock, "adam", "auditor")
+    overview = browser.get("/platforms").text
+    assert "Kwiatek on Meta" in overview
+    link = re.search(r'href="(/platforms/tenant\?[^"]+)"', overview).group(1).replace("&amp;", "&")
+    tenant = browser.get(link).text
+    assert "What this platform does not tell us" in tenant and "app scopes are known only" in tenant
+    assert "Accounts" in tenant and "privileged" in tenant
+    assert browser.get("/platforms/tenant?platform=nope&tenant=x").status_code == 404
+
+
+def test_scans_history_and_start(settings, db, app, clock, scan_calls):
+    browser, _ = _signed_in(settings, db, app, clock, "sofia", "security_officer")
+    page = browser.get("/scans").text
+    assert "#1" in page and "Kwiatek on Meta: complete" in page
+    response = browser.post("/scans/start", token_from="/scans")
+    assert response.status_code == 302
+    app.extensions["auditor"].launcher.join(5)
+    assert len(scan_calls.calls) == 1
+    with db.session() as session:
+        assert [e["action"] for e in web_audit.list_entries(session, action="scan_started")] == ["scan_started"]
+
+
+def test_admin_manages_users_and_cannot_remove_the_last_admin(settings, db, app, clock):
+    browser, _ = _signed_in(settings, db, app, clock, "root", "admin")
+    added = browser.post("/admin/users", {"username": "Olga", "display_name": "Olga K", "role": "security_officer",
+                                         "password": PASSWORD, "confirm_password": PASSWORD}, token_from="/admin/users")
+    assert added.status_code == 302
+    page = browser.get("/admin/users").text
+    assert 'id="user-olga"' in page and "two-factor not set up" in page
+    weak = browser.post("/admin/users", {"username": "weak", "role": "hr", "password": "short",
+                                        "confirm_password": "short"}, token_from="/admin/users")
+    assert "password too short" in browser.get(weak.location).text
+    refused = browser.post("/admin/users/root/disable", token_from="/admin/users")
+    assert "last enabled administrator" in browser.get(refused.location).text
+    assert browser.post("/admin/users/olga/role", {"role": "auditor"}).status_code == 302
+    assert browser.post("/admin/users/olga/disable").status_code == 302
+    with db.session() as session:
+        olga = web_users.get_user(session, "olga")
+        trail = [e["action"] for e in web_audit.list_entries(session, target_kind="user", target_id="olga")]
+    assert olga.disabled and olga.role == "auditor"
+    assert trail == ["user_disabled", "role_changed", "user_added"]
+    assert browser.post("/admin/users/olga/explode").status_code == 404
+
+
+def test_admin_reset_of_two_factor_sends_the_user_back_to_enrolment(settings, db, app, clock):
+    admin, _ = _signed_in(settings, db, app, clock, "root", "admin")
+    user, _ = _signed_in(settings, db, app, clock, "sofia", "security_officer")
+    assert admin.post("/admin/users/sofia/reset-2fa", token_from="/admin/users").status_code == 302
+    assert user.get("/dashboard").status_code == 302  # sessions ended
+    assert Browser(app, clock).password("sofia").location.endswith("/login/enrol")
+
+
+def test_audit_trail_is_shown_to_admins_and_cannot_be_edited(settings, db, app, clock):
+    browser, _ = _signed_in(settings, db, app, clock, "root", "admin")
+    Browser(app, clock).password("root", "wrong password here")
+    page = browser.get("/admin/audit").text
+    assert "login failed" in page and "password accepted" in page
+    filtered = browser.get("/admin/audit?action=login_failed").text
+    assert filtered.count("<tr class=\"attention\">") == 1
+    methods = {m for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin/audit") for m in rule.methods}
+    assert methods <= {"GET", "HEAD", "OPTIONS"}
+
+
+def test_security_headers_on_pages_and_static_files(browser):
+    for path in ("/login", "/static/style.css"):
+        response = browser.get(path)
+        response.close()
+        headers = response.headers
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "script-src" not in headers["Content-Security-Policy"]  # no scripts at all
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Strict-Transport-Security"].startswith("max-age=")
+    assert browser.get("/login").headers["Cache-Control"] == "no-store"
+
+
+def test_pages_contain_no_inline_scripts_or_styles(settings, db, app, clock):
+    browser, _ = _signed_in(settings, db, app, clock, "root", "admin")
+    for path in ("/dashboard", "/findings", "/findings/1", "/people", "/platforms", "/scans", "/admin/users",
+                 "/admin/audit", "/account"):
+        html = browser.get(path).text
+        assert "<script" not in html and " style=" not in html and "<style" not in html, path
+
+
+def test_forms_without_a_valid_csrf_token_are_refused(settings, db, app, clock):
+    browser, _ = _signed_in(settings, db, app, clock, "sofia", "security_officer")
+    missing = browser.client.post("/findings/1/acknowledge", base_url=BASE_URL)
+    forged = browser.client.post("/findings/1/acknowledge", data={"csrf_token": "0" * 64}, base_url=BASE_URL)
+    assert missing.status_code == forged.status_code == 400
+    assert "form expired" in missing.text
+    other, _ = _signed_in(settings, db, app, clock, "olga", "security_officer")
+    stolen = csrf_of(other.get("/account").text)  # another session's token
+    assert browser.client.post("/findings/1/acknowledge", data={"csrf_token": stolen},
+                               base_url=BASE_URL).status_code == 400
+    cross = browser.client.post("/findings/1/acknowledge", data={"csrf_token": csrf_of(browser.get("/account").text)},
+                                headers={"Sec-Fetch-Site": "cross-site"}, base_url=BASE_URL)
+    assert cross.status_code == 403
+    anonymous = Browser(app, clock)
+    assert anonymous.client.post("/login", data={"username": "x", "password": "y"}, base_url=BASE_URL).status_code == 400
+
+
+def test_errors_show_no_stack_trace(settings, db, app, clock):
+    from auditor.web.guard import requires
+
+    def boom():
+        raise RuntimeError("secret internals: token=abc123")
+
+    app.add_url_rule("/boom", "boom", requires("account")(boom))
+    browser, _ = _signed_in(settings, db, app, clock, "sofia", "security_officer")
+    response = browser.get("/boom")
+    assert response.status_code == 500
+    assert "Traceback" not in response.text and "abc123" not in response.text and "The error was logged" in response.text
+    assert browser.get("/no-such-page").status_code == 404
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
+def test_next_never_leaves_the_site(settings, db, app, clock, target):
+    seed = enrolled_user(settings, db, "sofia", "security_officer")
+    browser = Browser(app, clock)
+    token = csrf_of(browser.get("/login").text)
+    first = browser.client.post("/login", data={"username": "sofia", "password": PASSWORD, "csrf_token": token,
+                                                "next": target}, base_url=BASE_URL)
+    assert "evil" not in first.location
+    done = browser.code(__import__("auditor.services.web_totp", fromlist=["code_at"]).code_at(seed, clock()))
+    assert done.location == "/dashboard"
+
+
+def test_next_returns_to_the_requested_page(settings, db, app, clock):
+    seed = enrolled_user(settings, db, "sofia", "security_officer")
+    browser = Browser(app, clock)
+    bounce = browser.get("/findings?severity=high")
+    assert bounce.status_code == 302 and "next=" in bounce.location
+    login_page = browser.get(bounce.location).text
+    token = csrf_of(login_page)
+    nxt = re.search(r'name="next" value="([^"]+)"', login_page).group(1).replace("&amp;", "&")
+    first = browser.client.post("/login", data={"username": "sofia", "password": PASSWORD, "csrf_token": token,
+                                                "next": nxt}, base_url=BASE_URL)
+    from auditor.services.web_totp import code_at
+
+    token = csrf_of(browser.get(first.location).text)
+    done = browser.client.post("/login/code", data={"code": code_at(seed, clock()), "csrf_token": token,
+                                                    "next": nxt}, base_url=BASE_URL)
+    assert done.location == "/findings?severity=high"
