@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import stat
-from pathlib import Path
-
 from collections import Counter
+from pathlib import Path
 
 from auditor.config import load_settings
 from auditor.sandbox.company import build_company

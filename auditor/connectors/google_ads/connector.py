@@ -49,6 +49,7 @@ from auditor.connectors.google_ads.mapping import (
     user_grant,
 )
 from auditor.connectors.http import ConnectorAuthError
+from auditor.connectors.jobs import bind, gather
 from auditor.errors import ConfigError, ConnectorError
 from auditor.model import Account, AccountKind, Capabilities, Tenant, TenantSnapshot
 
@@ -230,17 +231,17 @@ class GoogleAdsConnector(Connector):
         errors: list[str] = []
         with self._client(token, developer_token) as client, self._pool() as pool:
             customers = self._customers(client)
-            infos = _gather(pool, errors, [(f"customer:{c}", _bind(self._rows, client, c, CUSTOMER_QUERY, "customer"))
-                                           for c in customers])
+            infos = gather(pool, [(f"customer:{c}", bind(self._rows, client, c, CUSTOMER_QUERY, "customer"))
+                                  for c in customers], errors)
             details = {c: (rows[0] if rows else None) for c, rows in zip(customers, infos, strict=True)}
             zones = {c: time_zone((details[c] or {}).get("timeZone")) for c in customers}
             jobs: list[tuple[str, Callable[[], Any]]] = []
             for c in customers:
-                jobs += [(f"users:{c}", _bind(self._rows, client, c, user_access_query(version), "customerUserAccess")),
-                         (f"invitations:{c}", _bind(self._rows, client, c, INVITATION_QUERY,
+                jobs += [(f"users:{c}", bind(self._rows, client, c, user_access_query(version), "customerUserAccess")),
+                         (f"invitations:{c}", bind(self._rows, client, c, INVITATION_QUERY,
                                                     "customerUserAccessInvitation")),
-                         (f"changes:{c}", _bind(self._changes, client, c, start, now, zones[c]))]
-            results = _gather(pool, errors, jobs, core={f"users:{c}" for c in customers})
+                         (f"changes:{c}", bind(self._changes, client, c, start, now, zones[c]))]
+            results = gather(pool, jobs, errors, core={f"users:{c}" for c in customers})
         snap = TenantSnapshot(platform=self.name, kind=self.kind, tenant=self._tenant(customers, details),
                               capabilities=dataclasses.replace(self.capabilities))
         snap.assets = [customer_asset(c, details[c]) for c in customers]
@@ -308,30 +309,3 @@ class GoogleAdsConnector(Connector):
 def _touch(account: Account | None, when: datetime) -> None:
     if account is not None and (account.last_activity is None or when > account.last_activity):
         account.last_activity = when
-
-
-def _bind(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-    return lambda: fn(*args)
-
-
-def _gather(pool: ThreadPoolExecutor, errors: list[str], jobs: list[tuple[str, Callable[[], Any]]],
-            core: set[str] | frozenset[str] = frozenset()) -> list[Any]:
-    """Run jobs concurrently; results in job order, None for a recorded failure (auth and core re-raised)."""
-    futures = [(label, pool.submit(fn)) for label, fn in jobs]
-    results: list[Any] = []
-    try:
-        for label, future in futures:
-            try:
-                results.append(future.result())
-            except ConnectorAuthError:
-                raise
-            except ConnectorError as exc:
-                if label in core:
-                    raise
-                errors.append(str(exc))
-                results.append(None)
-    except BaseException:
-        for _, future in futures:
-            future.cancel()
-        raise
-    return results

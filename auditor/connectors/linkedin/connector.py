@@ -19,7 +19,6 @@ Failure policy of ``fetch``:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -29,6 +28,7 @@ import httpx
 from auditor.config import PlatformSettings
 from auditor.connectors.base import Connector, SecretResolver, register
 from auditor.connectors.http import ConnectorAuthError, HttpClient
+from auditor.connectors.jobs import bind, gather
 from auditor.connectors.linkedin import dialect
 from auditor.connectors.linkedin.mapping import (
     AD_ACCOUNT_PREFIX,
@@ -52,11 +52,8 @@ from auditor.model import Capabilities, Grant, TenantSnapshot
 DEFAULT_BASE_URL = "https://api.linkedin.com/rest"
 REQUIRED_SCOPES = ("r_organization_admin", "r_ads")
 
-Job = tuple[str, Callable[[], Any]]
 
 
-def _bind(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-    return lambda: fn(*args)
 
 
 @register
@@ -128,30 +125,6 @@ class LinkedInConnector(Connector):
             rows.extend(page)
         return rows
 
-    @staticmethod
-    def _gather(pool: ThreadPoolExecutor, jobs: list[Job], errors: list[str], core: frozenset[str] = frozenset(),
-                ) -> list[Any]:
-        """Run jobs concurrently; results in job order (None for a recorded failure). Auth and core failures
-        are raised."""
-        futures = [(label, pool.submit(fn)) for label, fn in jobs]
-        results: list[Any] = []
-        try:
-            for label, future in futures:
-                try:
-                    results.append(future.result())
-                except ConnectorAuthError:
-                    raise
-                except ConnectorError as exc:
-                    if label in core:
-                        raise
-                    errors.append(str(exc))
-                    results.append(None)
-        except BaseException:
-            for _, future in futures:
-                future.cancel()
-            raise
-        return results
-
     # -- check ---------------------------------------------------------------------------------------------
 
     def check(self) -> list[str]:
@@ -193,14 +166,14 @@ class LinkedInConnector(Connector):
         token = self._token()
         errors: list[str] = []
         with self._client(token) as client, self._pool() as pool:
-            acl_rows, mine = self._gather(pool, [
-                ("organizationAcls", _bind(self._read, client, "organizationAcls",
+            acl_rows, mine = gather(pool, [
+                ("organizationAcls", bind(self._read, client, "organizationAcls",
                                            {"q": "organization", "organization": organization})),
-                ("authenticatedUser", _bind(self._read, client, "adAccountUsers", {"q": "authenticatedUser"})),
+                ("authenticatedUser", bind(self._read, client, "adAccountUsers", {"q": "authenticatedUser"})),
             ], errors, core=frozenset({"organizationAcls"}))
             ad_accounts = self._ad_accounts(configured, mine, errors)
-            user_rows = self._gather(pool, [
-                (account, _bind(self._read, client, "adAccountUsers", {"q": "accounts", "accounts": account}))
+            user_rows = gather(pool, [
+                (account, bind(self._read, client, "adAccountUsers", {"q": "accounts", "accounts": account}))
                 for account, _ in ad_accounts
             ], errors)
         name = self.settings.options.get("organization_name")

@@ -26,6 +26,7 @@ import httpx
 from auditor.config import PlatformSettings
 from auditor.connectors.base import Connector, SecretResolver, register
 from auditor.connectors.http import ConnectorAuthError, HttpClient
+from auditor.connectors.jobs import Job, bind
 from auditor.connectors.meta import dialect
 from auditor.connectors.meta.lookup import read_people, read_user_views
 from auditor.connectors.meta.mapping import (
@@ -44,7 +45,7 @@ from auditor.connectors.meta.mapping import (
     tenant_from,
     user_id_index,
 )
-from auditor.connectors.meta.run import Job, Run, assets_of, bind
+from auditor.connectors.meta.run import Run, assets_of
 from auditor.errors import ConfigError, ConnectorError
 from auditor.model import AccountKind, Capabilities, TenantSnapshot
 

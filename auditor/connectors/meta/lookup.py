@@ -9,6 +9,7 @@ unless ``walk_instagram`` is False.
 
 from __future__ import annotations
 
+from auditor.connectors.jobs import Job, bind
 from auditor.connectors.meta.mapping import (
     BUSINESS_EDGES,
     FIELDS,
@@ -19,7 +20,7 @@ from auditor.connectors.meta.mapping import (
     invitation_account,
     system_user_account,
 )
-from auditor.connectors.meta.run import Job, Run, assets_of, bind, wanted
+from auditor.connectors.meta.run import Run, assets_of, wanted
 from auditor.model import Account, Asset, Grant
 
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from auditor.connectors.http import ConnectorAuthError, HttpClient
+from auditor.connectors.http import HttpClient
+from auditor.connectors.jobs import Job, gather
 from auditor.connectors.meta import dialect
 from auditor.connectors.meta.mapping import BUSINESS_EDGES, asset_from
 from auditor.errors import ConnectorError
 from auditor.model import Account, Asset
-
-Job = tuple[str, Callable[[], Any]]
-"""A labelled zero-argument read, run on the pool."""
 
 
 class Run:
@@ -49,34 +47,9 @@ class Run:
         return body
 
     def gather(self, jobs: list[Job], core: Iterable[str] = ()) -> list[Any]:
-        """Run jobs concurrently; return results in job order (None for a recorded failure).
+        """Run jobs concurrently (see ``auditor.connectors.jobs.gather``); failures go to ``errors``."""
+        return gather(self.pool, jobs, self.errors, core)
 
-        An auth failure, or any failure of a job labelled in ``core``, is raised; others are recorded.
-        """
-        core = set(core)
-        futures = [(label, self.pool.submit(fn)) for label, fn in jobs]
-        results: list[Any] = []
-        try:
-            for label, future in futures:
-                try:
-                    results.append(future.result())
-                except ConnectorAuthError:
-                    raise
-                except ConnectorError as exc:
-                    if label in core:
-                        raise
-                    self.errors.append(str(exc))
-                    results.append(None)
-        except BaseException:
-            for _, future in futures:
-                future.cancel()
-            raise
-        return results
-
-
-def bind(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
-    """A zero-argument job (avoids late binding of loop variables in lambdas)."""
-    return lambda: fn(*args, **kwargs)
 
 
 def assets_of(edge_results: Mapping[str, list[dict] | None]) -> list[Asset]:

@@ -15,7 +15,6 @@ Failure policy of ``fetch``:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ import httpx
 from auditor.config import PlatformSettings
 from auditor.connectors.base import Connector, SecretResolver, register
 from auditor.connectors.http import ConnectorAuthError, HttpClient
+from auditor.connectors.jobs import Job, bind, gather
 from auditor.connectors.pinterest import dialect
 from auditor.connectors.pinterest.mapping import (
     asset_from,
@@ -45,11 +45,8 @@ from auditor.model import Account, Asset, Capabilities, Grant, TenantSnapshot
 DEFAULT_BASE_URL = "https://api.pinterest.com/v5"
 REQUIRED_SCOPES = ("biz_access:read",)
 
-Job = tuple[str, Callable[[], Any]]
 
 
-def _bind(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-    return lambda: fn(*args)
 
 
 @register
@@ -108,30 +105,6 @@ class PinterestConnector(Connector):
             rows.extend(page)
         return rows
 
-    @staticmethod
-    def _gather(pool: ThreadPoolExecutor, jobs: list[Job], errors: list[str],
-                core: frozenset[str] = frozenset()) -> list[Any]:
-        """Run jobs concurrently; results in job order (None for a recorded failure). Auth and core failures
-        are raised."""
-        futures = [(label, pool.submit(fn)) for label, fn in jobs]
-        results: list[Any] = []
-        try:
-            for label, future in futures:
-                try:
-                    results.append(future.result())
-                except ConnectorAuthError:
-                    raise
-                except ConnectorError as exc:
-                    if label in core:
-                        raise
-                    errors.append(str(exc))
-                    results.append(None)
-        except BaseException:
-            for _, future in futures:
-                future.cancel()
-            raise
-        return results
-
     # -- check ---------------------------------------------------------------------------------------------
 
     def check(self) -> list[str]:
@@ -162,19 +135,19 @@ class PinterestConnector(Connector):
         errors: list[str] = []
         workers = max(1, int(self.settings.options.get("workers", 4)))
         with self._client(token) as client, ThreadPoolExecutor(workers, f"pinterest-{self.name}") as pool:
-            members, system, invites, asset_rows = self._gather(pool, [
-                ("members", _bind(self._read, client, f"{base}/members", {"fetch_system_users": "false"})),
-                ("system_users", _bind(self._read, client, f"{base}/members", {"fetch_system_users": "true"})),
-                ("invites", _bind(self._read, client, f"{base}/invites", {"is_member": "true"})),
-                ("assets", _bind(self._read, client, f"{base}/assets", {})),
+            members, system, invites, asset_rows = gather(pool, [
+                ("members", bind(self._read, client, f"{base}/members", {"fetch_system_users": "false"})),
+                ("system_users", bind(self._read, client, f"{base}/members", {"fetch_system_users": "true"})),
+                ("invites", bind(self._read, client, f"{base}/invites", {"is_member": "true"})),
+                ("assets", bind(self._read, client, f"{base}/assets", {})),
             ], errors, core=frozenset({"members"}))
             assets = self._assets(asset_rows or [], errors)
             jobs: list[Job] = [
-                (f"{a.asset_id}:{flag}", _bind(self._read, client, f"{base}/assets/{a.asset_id}/members",
+                (f"{a.asset_id}:{flag}", bind(self._read, client, f"{base}/assets/{a.asset_id}/members",
                                                {"fetch_system_users": flag}))
                 for a in assets for flag in ("false", "true")
             ]
-            asset_members = self._gather(pool, jobs, errors)
+            asset_members = gather(pool, jobs, errors)
         snap = TenantSnapshot(platform=self.name, kind=self.kind,
                               tenant=tenant_from(self.name, business, self.settings.options.get("business_name")),
                               capabilities=dataclasses.replace(self.capabilities), assets=assets)

@@ -21,6 +21,7 @@ import httpx
 from auditor.config import PlatformSettings
 from auditor.connectors.base import Connector, SecretResolver, register
 from auditor.connectors.http import ConnectorPermissionError, HttpClient
+from auditor.connectors.jobs import bind
 from auditor.connectors.tiktok import dialect
 from auditor.connectors.tiktok.mapping import (
     DEFAULT_ASSET_TYPES,
@@ -35,7 +36,7 @@ from auditor.connectors.tiktok.mapping import (
     relation,
     tenant_from,
 )
-from auditor.connectors.tiktok.run import Run, bind, filtering
+from auditor.connectors.tiktok.run import Run, filtering
 from auditor.errors import ConfigError, ConnectorError
 from auditor.model import Capabilities, TenantSnapshot
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from auditor.connectors.http import ConnectorAuthError, HttpClient
+from auditor.connectors.http import HttpClient
+from auditor.connectors.jobs import Job, gather
 from auditor.errors import ConnectorError
-
-Job = tuple[str, Callable[[], Any]]
-"""A labelled zero-argument read, run on the pool."""
 
 MAX_PAGES = 10_000
 
@@ -66,36 +64,11 @@ class Run:
         return out
 
     def gather(self, jobs: list[Job], core: Iterable[str] = ()) -> list[Any]:
-        """Run jobs concurrently; results in job order (None for a recorded failure).
-
-        A rejected token, or any failure of a job labelled in ``core``, is raised; others are recorded.
-        """
-        core = set(core)
-        futures = [(label, self.pool.submit(fn)) for label, fn in jobs]
-        results: list[Any] = []
-        try:
-            for label, future in futures:
-                try:
-                    results.append(future.result())
-                except ConnectorAuthError:
-                    raise
-                except ConnectorError as exc:
-                    if label in core:
-                        raise
-                    self.errors.append(str(exc))
-                    results.append(None)
-        except BaseException:
-            for _, future in futures:
-                future.cancel()
-            raise
-        return results
+        """Run jobs concurrently (see ``auditor.connectors.jobs.gather``); failures go to ``errors``."""
+        return gather(self.pool, jobs, self.errors, core)
 
 
 def filtering(**values: Any) -> str:
     """TikTok's JSON-encoded ``filtering`` query parameter (None values left out)."""
     return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"))
 
-
-def bind(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
-    """A zero-argument job (avoids late binding of loop variables)."""
-    return lambda: fn(*args, **kwargs)
