@@ -234,8 +234,18 @@ class HttpClient:
                     raise self._error(f"paging loop at GET {self._display(url)}: the same next page twice")
                 seen.add(url)
 
-    def request(self, method: str, path: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
-        """Send one request with retries; return a 2xx response or raise ConnectorError."""
+    def post_json(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POST ``body`` as JSON (resent on every retry) and return the answer's JSON."""
+        response = self.request("POST", path, json=dict(body))
+        try:
+            return response.json()
+        except ValueError:
+            message = f"malformed JSON from POST {self._display(path)}"
+            raise self._error(message, response.status_code) from None
+
+    def request(self, method: str, path: str, params: Mapping[str, Any] | None = None, *,
+                json: Any = None) -> httpx.Response:
+        """Send one request (with an optional JSON body) with retries; return a 2xx response or raise."""
         url = self._checked_url(path)
         shown = f"{method} {self._display(path)}"
         attempts = self.max_retries + 1
@@ -244,7 +254,7 @@ class HttpClient:
             headers = dict(self._auth()) if self._auth else {}
             started = time.monotonic()
             try:
-                response = self._http.request(method, url, params=params, headers=headers)
+                response = self._http.request(method, url, params=params, headers=headers, json=json)
             except httpx.TimeoutException as exc:
                 log.warning("%s timed out (%s, attempt %d/%d)", shown, type(exc).__name__, attempt, attempts)
                 if last:

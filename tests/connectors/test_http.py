@@ -239,3 +239,22 @@ def test_token_never_logged_nor_in_messages(sandbox, caplog):
     assert TOKEN not in logged and EXTRA_TOKEN not in logged
     assert any(r.name == "httpx" and "input_token=[redacted]" in r.getMessage() for r in caplog.records)
     assert len(messages) == 1
+
+
+def test_post_json_resends_the_body_on_every_retry() -> None:
+    import httpx
+
+    from auditor.connectors.http import HttpClient
+
+    bodies: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.content)
+        if len(bodies) == 1:
+            return httpx.Response(503, json={"error": "busy"})
+        return httpx.Response(200, json={"ok": True})
+
+    with HttpClient("Shop", "https://api.example", auth=lambda: {}, timeout=1, max_retries=2, backoff=0,
+                    transport=httpx.MockTransport(answer), sleep=lambda _s: None) as client:
+        assert client.post_json("search", {"query": "SELECT 1"}) == {"ok": True}
+    assert bodies == [b'{"query":"SELECT 1"}'] * 2

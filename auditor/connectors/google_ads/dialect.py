@@ -10,7 +10,6 @@ lacks for this API: a JSON request body (``googleAds:search`` is a POST) and fix
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -108,43 +107,12 @@ def error_info(response: httpx.Response) -> ErrorInfo:
     return ErrorInfo(message)
 
 
-class _BodyClient:
-    """Stands in for the shared client's ``httpx.Client``: adds the JSON body set for the calling thread."""
-
-    def __init__(self, http: httpx.Client):
-        self._http = http
-        self._local = threading.local()
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        body = getattr(self._local, "body", None)
-        if body is not None:
-            kwargs["json"] = body
-        return self._http.request(method, url, **kwargs)
-
-    def close(self) -> None:
-        self._http.close()
-
-
 class GoogleAdsHttp(HttpClient):
-    """``HttpClient`` plus ``post_json`` (a JSON body, resent on every retry) and fixed extra headers."""
+    """``HttpClient`` with fixed extra headers (developer token, login customer) and GAQL search paging."""
 
     def __init__(self, *args: Any, headers: Mapping[str, str] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._http.headers.update(dict(headers or {}))
-        self._bodies = _BodyClient(self._http)
-        self._http = self._bodies  # type: ignore[assignment]  # same request()/close() interface
-
-    def post_json(self, path: str, body: Mapping[str, Any]) -> Any:
-        """POST ``body`` as JSON to ``path`` (with the client's retries) and return the answer's JSON."""
-        self._bodies._local.body = dict(body)
-        try:
-            response = self.request("POST", path)
-        finally:
-            self._bodies._local.body = None
-        try:
-            return response.json()
-        except ValueError:
-            raise self._error(f"malformed JSON from POST {self._display(path)}", response.status_code) from None
 
     def search(self, customer_id: str, query: str) -> Iterator[list[dict[str, Any]]]:
         """Yield the ``results`` of each page of a GAQL query (``pageToken`` / ``nextPageToken``).
