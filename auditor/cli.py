@@ -244,5 +244,15 @@ def demo(directory: str, no_serve: bool, quiet: bool) -> None:
         click.echo("(the web UI is not part of this release yet: nothing to serve)")
 
 
+def _register_area_commands() -> None:
+    """Attach the command groups of the other areas (each lives with its area under auditor/commands/)."""
+    from auditor.commands.dsar import dsar as dsar_group
+
+    main.add_command(dsar_group)
+
+
+_register_area_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -166,14 +166,18 @@ class ReportSettings(_Section):
 
     ``output_dir`` (relative to the config file) receives PDFs written without an explicit path;
     ``organisation`` is printed on every cover; ``max_listed_findings`` caps the full finding table of an
-    audit (the rest is counted and left to ``auditor findings --format csv``); ``expiry_warning_days``
-    flags risk exceptions that expire soon. The language is the top-level ``language`` key.
+    audit and ``max_detailed_findings`` its critical/high detail section (the rest is counted and left to
+    ``auditor findings --format csv``); ``max_review_accounts`` refuses an access review too large to print
+    (narrow it by platform or person); ``expiry_warning_days`` flags risk exceptions that expire soon.
+    WeasyPrint lays out roughly four pages a second. The language is the top-level ``language`` key.
     """
 
     output_dir: str = "reports-out"
     organisation: str | None = None
     paper: Literal["A4", "letter"] = "A4"
     max_listed_findings: int = Field(default=2000, ge=10, le=20000)
+    max_detailed_findings: int = Field(default=500, ge=10, le=20000)
+    max_review_accounts: int = Field(default=5000, ge=10, le=100000)
     max_listed_events: int = Field(default=200, ge=10, le=5000)
     expiry_warning_days: int = Field(default=30, ge=1, le=365)
 

@@ -248,7 +248,8 @@ def pack(ctx: click.Context, config_path: str | None, request_id: int, out_dir: 
         click.echo(f"wrote {path}")
     sources = built.export["sources"]
     gaps = [s for s in sources if s["status"] in ("could_not_search", "partial")]
-    click.echo(f"pack sha256 {built.sha256}; {len(sources)} source(s) searched"
+    click.echo(f"pack sha256 {built.sha256}")
+    click.echo(f"{len(sources)} source(s) searched"
                + (f", {len(gaps)} with gaps: " + ", ".join(s["source"] for s in gaps) if gaps else "")
                + ("" if built.holds_data else "; no personal data held"))
 
@@ -317,7 +318,7 @@ def reminders(ctx: click.Context, config_path: str | None, fmt: str) -> None:
 @click.pass_context
 @_fail_cleanly
 def processing(ctx: click.Context, config_path: str | None, fmt: str) -> None:
-    """The Art. 30 records of processing of the auditor itself."""
+    """Records of processing (GDPR Art. 30) of the auditor itself."""
     from auditor.services.dsar import processing_record
 
     record = processing_record(_settings(ctx, config_path))

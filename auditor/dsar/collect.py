@@ -62,6 +62,9 @@ def search_directory(settings: Settings, identity: stored.Identity, now: datetim
     from auditor.directory.base import open_directory
 
     label = "Company directory"
+    if not identity.emails:
+        return SourceResult("directory", label, COULD_NOT_SEARCH, "no e-mail address of the subject is known",
+                            []), []
     try:
         directory = open_directory(settings)
         people: dict[str, Person] = {}
@@ -215,11 +218,8 @@ def _redactor(session: Session, identity: stored.Identity, rows: dict[str, list[
     """A redactor knowing the subject's identifiers and which other strings are other people's ids or uids."""
     own_ids = identity.account_ids
     candidates = candidate_tokens(rows) - own_ids - identity.uids
-    by_platform: dict[str, set[str]] = {}
-    for category in ("findings", "activity_log"):
-        for row in rows[category]:
-            by_platform.setdefault(row.get("platform") or "", set())
-    others = {i for _, i in stored.known_principals(session, {p: candidates for p in by_platform if p})}
+    platforms = {row.get("platform") for category in ("findings", "activity_log") for row in rows[category]}
+    others = {i for _, i in stored.known_principals(session, {p: candidates for p in platforms if p})}
     return Redactor(own_ids=own_ids, own_emails=set(identity.emails), own_uids=set(identity.uids),
                     other_ids=others - own_ids, other_uids=stored.known_uids(session, candidates) - identity.uids)
 

@@ -21,6 +21,7 @@ The request itself stays in the register (accountability, Art. 5(2)); its own re
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -134,8 +135,9 @@ def erase(session: Session, identity: stored.Identity, settings: DsarSettings, *
 
 
 def _scrub(text: str, needles: list[str], pseudonym: str) -> str:
+    """``text`` with every whole-word occurrence of a needle (longest first) replaced by the pseudonym."""
     for needle in needles:
-        text = text.replace(needle, pseudonym)
+        text = re.sub(rf"(?<!\w){re.escape(needle)}(?!\w)", pseudonym, text)
     return text
 
 

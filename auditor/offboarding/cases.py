@@ -282,11 +282,14 @@ def item_counts(session: Session, case_id: int) -> dict[str, int]:
 # -------------------------------------------------------------------------------------- close, escalate
 
 
-def close_clean(session: Session, case_id: int, now: datetime) -> None:
-    """Close the case as clean (every item gone) and resolve its escalation finding, if any."""
+def close_clean(session: Session, case_id: int, now: datetime) -> bool:
+    """Close the open case as clean (every item gone) and resolve its escalation finding, if any; False when
+    another check closed it first (compare-and-set on the status)."""
+    closed = session.execute(update(CASES).where(CASES.c.id == case_id, CASES.c.status == "open").values(
+        status="closed", resolution="clean", closed_at=now, open_key=None)).rowcount
+    if not closed:
+        return False
     case = case_row(session, case_id)
-    session.execute(update(CASES).where(CASES.c.id == case_id).values(
-        status="closed", resolution="clean", closed_at=now, open_key=None))
     if case["escalation_finding"]:
         table = Finding.__table__
         finding_id = session.execute(
@@ -295,18 +298,24 @@ def close_clean(session: Session, case_id: int, now: datetime) -> None:
         if finding_id is not None:
             session.execute(insert(FindingEvent.__table__).values(finding_id=finding_id, scan_id=None, at=now,
                                                                   change="resolved"))
+    return True
 
 
-def escalate(session: Session, case_id: int, now: datetime) -> dict[str, Any]:
-    """Open the critical finding of a case past its deadline and mark the case escalated; returns the finding."""
+def escalate(session: Session, case_id: int, now: datetime) -> dict[str, Any] | None:
+    """Mark the case escalated and open its critical finding; returns the finding, or None when another check
+    escalated it first (compare-and-set on ``escalated_at``)."""
+    subject = f"offboarding-case:{case_id}"
+    fp = fingerprint(ESCALATION_RULE, None, ESCALATION_TENANT, subject)
+    claimed = session.execute(update(CASES).where(CASES.c.id == case_id, CASES.c.escalated_at.is_(None)).values(
+        escalated_at=now, escalation_finding=fp)).rowcount
+    if not claimed:
+        return None
     case = case_row(session, case_id)
     left = [dict(r) for r in session.execute(
         select(ITEMS.c.platform, ITEMS.c.label, ITEMS.c.state, ITEMS.c.last_seen_at)
         .where(ITEMS.c.case_id == case_id, ITEMS.c.state != GONE)
         .order_by(ITEMS.c.platform, ITEMS.c.kind, ITEMS.c.label)).mappings()]
     platforms = sorted({r["platform"] for r in left})
-    subject = f"offboarding-case:{case_id}"
-    fp = fingerprint(ESCALATION_RULE, None, ESCALATION_TENANT, subject)
     who = f"{case['display_name']} ({case['uid']})" if case["display_name"] else case["uid"]
     message = (f"Access of {who} was not revoked by the deadline {case['deadline']:%Y-%m-%d %H:%M} UTC "
                f"(last working day {case['last_working_day']}): {len(left)} item(s) still present or unverified"
@@ -333,7 +342,6 @@ def escalate(session: Session, case_id: int, now: datetime) -> dict[str, Any]:
             status="open", resolved_at=None, last_seen=now, message=message, evidence=finding["evidence"]))
         change = "reopened"
     session.execute(insert(FindingEvent.__table__).values(finding_id=finding_id, scan_id=None, at=now, change=change))
-    session.execute(update(CASES).where(CASES.c.id == case_id).values(escalated_at=now, escalation_finding=fp))
     return {**_record(finding), "id": finding_id, "remaining": left}
 
 

@@ -120,6 +120,10 @@ def check_platform(settings: Settings, platform: PlatformSettings, emails: Itera
     """One platform's targeted check; a failure becomes a ``failed`` check naming the platform."""
     started = time.perf_counter()
     tenant = platform.business_id or platform.tenant_id
+    path = platform.options.get("path")  # a file import: relative to the config file's folder
+    if isinstance(path, str) and path:
+        options = {**platform.options, "path": str(settings.resolve_path(path))}
+        platform = platform.model_copy(update={"options": options})
     try:
         connector = create_connector(platform, lambda env, key: settings.secret(env, key=f"platform.{key}"))
         snapshot = connector.lookup(now=now, emails=list(emails), account_ids=list(account_ids))

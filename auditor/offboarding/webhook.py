@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from auditor.errors import AuditorError
 
@@ -59,12 +59,17 @@ class OffboardingRequest(BaseModel):
     last_working_day: date = Field(strict=True)
     manager: str | None = Field(default=None, min_length=1, max_length=200)
 
+    @field_validator("last_working_day")
+    @classmethod
+    def _plausible(cls, value: date) -> date:
+        if value.year < 2000:
+            raise ValueError("implausible date (before 2000)")
+        return value
+
     @model_validator(mode="after")
     def _someone(self) -> OffboardingRequest:
         if not self.uid and not self.email:
             raise ValueError("name the employee: uid or email is required")
-        if self.last_working_day.year < 2000:
-            raise ValueError("last_working_day: implausible date")
         return self
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from auditor.reporting import data, inventory_data
 from auditor.reporting.base import ReportInputs
+from auditor.reporting.errors import ReportError
 
 UNASSIGNED = "~unassigned"
 """Group key of accounts linked to nobody in the directory (reviewed by the security officer)."""
@@ -100,6 +101,12 @@ def _by_manager(session: Session, accounts: list[dict[str, Any]], apps: list[dic
 def build_access_review(session: Session, inputs: ReportInputs) -> dict[str, Any]:
     """The access review view-model (JSON-ready) of the accounts present now, in scope."""
     scope = inputs.scope
+    count = inventory_data.count_current_accounts(session, scope.platform, scope.person)
+    if count > inputs.max_review_accounts:
+        raise ReportError(
+            f"access review: {count} accounts in scope exceed reports.max_review_accounts "
+            f"({inputs.max_review_accounts}); narrow it with --platform or --person, or raise the limit"
+        )
     platforms = data.platform_states(session, scope.platform)
     grants = inventory_data.current_grants(session, scope.platform)
     flags = inventory_data.open_flags(session, scope.platform)

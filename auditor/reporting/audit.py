@@ -124,6 +124,7 @@ def build_audit(session: Session, inputs: ReportInputs) -> dict[str, Any]:
     high_rank = Severity.HIGH.rank
     unverified_platforms = [p for p in platforms if p["status"] != "complete"]
     listed = data.finding_rows(session, scope, limit=inputs.max_listed_findings)
+    detailed = data.finding_rows(session, scope, min_rank=high_rank, limit=inputs.max_detailed_findings)
     for row in listed:
         row["title"] = inputs.rule(row["rule"]).title
     scan_ids = sorted({p["scan_id"] for p in platforms} | ({scan["id"]} if scan else set()))
@@ -143,7 +144,8 @@ def build_audit(session: Session, inputs: ReportInputs) -> dict[str, Any]:
         "by_category": counts["by_category"],
         "by_platform": counts["by_platform"],
         "trend": _trend(session, inputs, scan, previous, counts["by_severity"]),
-        "key_findings": _key_findings(data.finding_rows(session, scope, min_rank=high_rank), inputs),
+        "key_findings": _key_findings(detailed, inputs),
+        "key_findings_total": sum(counts["by_severity"][s] for s in ("critical", "high")),
         "exceptions": _exceptions(session, inputs),
         "unverified": {
             "platforms": unverified_platforms,

@@ -38,6 +38,8 @@ class ReportInputs:
     organisation: str | None = None
     by_manager: bool = False
     max_listed_findings: int = 2000
+    max_detailed_findings: int = 500
+    max_review_accounts: int = 5000
     max_listed_events: int = 200
     expiry_warning_days: int = 30
 

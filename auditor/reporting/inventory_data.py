@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from auditor.reporting.data import record
@@ -41,6 +41,15 @@ def current_accounts(session: Session, platform: str | None) -> list[dict[str, A
         .order_by(_ACC.c.platform, _ACC.c.tenant, _PERSON.c.display_name, _ACC.c.name, _ACC.c.account_id)
     )
     return [record(row) for row in session.exec(query).mappings()]
+
+
+def count_current_accounts(session: Session, platform: str | None, person: str | None) -> int:
+    """How many accounts are present now, in scope (checked before an access review loads them)."""
+    query = select(func.count()).select_from(_ACC).where(_ACC.c.gone_at.is_(None),
+                                                         *_platform(_ACC.c.platform, platform))
+    if person is not None:
+        query = query.where(_ACC.c.person_uid == person)
+    return int(session.exec(query).scalar_one())
 
 
 def _grant_query(columns: Iterable[Any]) -> Any:

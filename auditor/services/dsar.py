@@ -27,6 +27,7 @@ from auditor.dsar.model import Collection
 from auditor.dsar.processing import records_of_processing
 from auditor.dsar.retention import apply_retention
 from auditor.errors import AuditorError, ConfigError
+from auditor.services.web_db import write_session
 from auditor.storage import dsar_tables  # noqa: F401 - registers the tables before the database is opened
 from auditor.storage.db import Database, open_database
 
@@ -46,18 +47,18 @@ def _clock(settings: Settings, now: datetime | None) -> tuple[datetime, date]:
 
 
 @contextmanager
-def _session(settings: Settings, db: Database | None = None) -> Iterator[Session]:
-    """A transaction on ``db`` (the web app's), or on a database opened for this call."""
-    if db is not None:
-        with db.session() as session:
-            yield session
-        return
-    opened = open_database(settings.storage_url)
+def _session(settings: Settings, db: Database | None = None, *, write: bool = False) -> Iterator[Session]:
+    """A transaction on ``db`` (the web app's) or on a database opened for this call. A ``write`` transaction
+    takes SQLite's write lock at BEGIN: a read that later writes would fail if another writer committed between."""
+    opened = None if db is not None else open_database(settings.storage_url)
+    target = db or opened
+    assert target is not None
     try:
-        with opened.session() as session:
+        with write_session(target) if write else target.session() as session:
             yield session
     finally:
-        opened.dispose()
+        if opened is not None:
+            opened.dispose()
 
 
 def _detail(settings: Settings, session: Session, request_id: int, today: date) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def open_request(settings: Settings, *, name: str, emails: list[str], handles: d
     received_on = received or today
     received_at = now if received is None else datetime.combine(
         received_on, time(0, 0), tzinfo=timezone_of(settings)).astimezone(UTC)
-    with _session(settings, db) as session:
+    with _session(settings, db, write=True) as session:
         row = register.open_request(
             session, name=name, emails=emails, handles=handles, request_type=request_type, channel=channel,
             received_at=received_at, received_on=received_on, owner=owner or settings.dsar.default_owner,
@@ -114,7 +115,7 @@ def change_request(settings: Settings, request_id: int, step: str, *, actor: str
         raise ValueError(f"unknown step {step!r}")
     now, today = _clock(settings, now)
     needs_today = step in ("verify_identity", "stop_clock", "resume_clock", "extend", "close")
-    with _session(settings, db) as session:
+    with _session(settings, db, write=True) as session:
         row = register.load(session, request_id)
         extra = {"today": today} if needs_today else {}
         steps[step](session, row, actor=actor, now=now, **extra, **arguments)
@@ -142,10 +143,12 @@ def collect_for_request(settings: Settings, request_id: int, *, actor: str, now:
     from auditor.sandbox.runtime import running_sandboxes
 
     now, _ = _clock(settings, now)
-    with _session(settings, db) as session:
-        row = register.load(session, request_id)
+    with _session(settings, db) as session:  # reads only, while the platforms are asked
+        subject = _subject(register.load(session, request_id))
         with running_sandboxes(settings) as live:
-            collection = collecting.collect(live, session, _subject(row), now=now, factory=factory)
+            collection = collecting.collect(live, session, subject, now=now, factory=factory)
+    with _session(settings, db, write=True) as session:
+        row = register.load(session, request_id)
         row.subject_uid = ",".join(collection.uids) or None
         register.start(session, row, actor=actor, now=now)
         register.record_event(session, row, "collected", actor=actor, now=now, detail={
@@ -168,12 +171,14 @@ def make_pack(settings: Settings, request_id: int, *, actor: str, language: str 
             subject_name=row.subject_name, emails=tuple(row.subject_emails),
             handles={p: tuple(v) for p, v in row.subject_handles.items()})
         chosen = language or row.language or settings.language
-        built = pack.build_pack(info, collection, settings.dsar, dsar_dir=settings.reports_dir / "dsar",
-                                language=chosen, now=now, today=today)
-        register.record_pack(session, row, sha256=built.sha256, files=built.file_hashes, language=chosen,
-                             holds_data=built.holds_data, actor=actor, now=now, summary_data={
-                                 "sources": {s.source: s.status for s in collection.sources},
-                                 "counts": collection.counts(), "redactions": dict(collection.redactions)})
+    built = pack.build_pack(info, collection, settings.dsar, dsar_dir=settings.reports_dir / "dsar",
+                            language=chosen, now=now, today=today)
+    with _session(settings, db, write=True) as session:
+        register.record_pack(session, register.load(session, request_id), sha256=built.sha256,
+                             files=built.file_hashes, language=chosen, holds_data=built.holds_data, actor=actor,
+                             now=now, summary_data={"sources": {s.source: s.status for s in collection.sources},
+                                                    "counts": collection.counts(),
+                                                    "redactions": dict(collection.redactions)})
     return built
 
 
@@ -207,17 +212,17 @@ def erase_for_request(settings: Settings, request_id: int, *, actor: str, dry_ru
         row = register.load(session, request_id)
         if row.request_type != "erasure":
             raise TransitionRefused(f"request {request_id} is a {row.request_type} request, not an erasure request")
-        register.require_open(row, "erase")
-        identity = stored.Identity(emails=set(row.subject_emails),
-                                   handles={p: set(v) for p, v in row.subject_handles.items()})
+        emails, handles = list(row.subject_emails), {p: set(v) for p, v in row.subject_handles.items()}
+    try:
+        directory = open_directory(settings)
+        in_directory = any(directory.find_by_email(e, now=now) for e in emails)
+    except AuditorError:  # an unreadable directory only loses a note in the decision
         in_directory = False
-        try:
-            directory = open_directory(settings)
-            in_directory = any(directory.find_by_email(e, now=now) for e in row.subject_emails)
-        except AuditorError:  # an unreadable directory only loses a note in the decision
-            in_directory = False
-        decision = erasure.erase(session, identity, settings.dsar, now=now, dry_run=dry_run,
-                                 in_live_directory=in_directory)
+    with _session(settings, db, write=True) as session:
+        row = register.load(session, request_id)
+        register.require_open(row, "erase")
+        decision = erasure.erase(session, stored.Identity(emails=set(emails), handles=handles), settings.dsar,
+                                 now=now, dry_run=dry_run, in_live_directory=in_directory)
         if not dry_run:
             register.record_decision(session, row, decision.as_dict(), actor=actor, now=now)
         return decision.as_dict()
@@ -227,7 +232,7 @@ def run_retention(settings: Settings, *, now: datetime | None = None, dry_run: b
                   db: Database | None = None) -> dict[str, Any]:
     """Apply the auditor's own retention policy (the scheduled job); returns what went and what was kept."""
     now, _ = _clock(settings, now)
-    with _session(settings, db) as session:
+    with _session(settings, db, write=True) as session:
         return apply_retention(session, settings.dsar, now=now, dry_run=dry_run).as_dict()
 
 

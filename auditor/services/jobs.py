@@ -271,9 +271,9 @@ def build_and_deliver_report(settings: Settings, kind: str) -> str:
     return entry.id
 
 
-def retention(settings: Settings, *, now: datetime | None = None) -> dict[str, int]:
-    """Delete run-ledger rows and webhook event ids older than ``scheduler.retention_days``, then call
-    ``auditor.services.retention.apply_retention(settings, now=)`` when that module exists."""
+def retention(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
+    """Delete run-ledger rows and webhook event ids older than ``scheduler.retention_days``, then apply the
+    auditor's retention policy for personal data (``auditor.services.dsar.run_retention``) when installed."""
     now = now or _utc_now()
     cutoff = now - timedelta(days=settings.scheduler.retention_days)
     events = OffboardingEvent.__table__
@@ -284,11 +284,9 @@ def retention(settings: Settings, *, now: datetime | None = None) -> dict[str, i
             old_events = session.execute(delete(events).where(events.c.received_at < cutoff)).rowcount
     finally:
         db.dispose()
-    counts = {"scheduler_runs": max(runs or 0, 0), "webhook_events": max(old_events or 0, 0)}
-    if importlib.util.find_spec("auditor.services.retention") is None:
-        return counts
-    hook = getattr(importlib.import_module("auditor.services.retention"), "apply_retention", None)
-    extra = hook(settings, now=now) if hook is not None else None
-    if isinstance(extra, dict):
-        counts.update({str(k): v for k, v in extra.items() if isinstance(v, int)})
+    counts: dict[str, Any] = {"scheduler_runs": max(runs or 0, 0), "webhook_events": max(old_events or 0, 0)}
+    if importlib.util.find_spec("auditor.services.dsar") is not None:
+        run_retention = getattr(importlib.import_module("auditor.services.dsar"), "run_retention", None)
+        if run_retention is not None:
+            counts["personal_data"] = run_retention(settings, now=now)
     return counts

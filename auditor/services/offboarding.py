@@ -183,26 +183,40 @@ def check_case(settings: Settings, case_id: int, *, now: datetime | None = None,
             for item in cases.item_rows(session, case_id):
                 accounts.setdefault(item["platform"], set()).add(item["account_id"])
         checks = check_all(settings, case["emails"], accounts, now)
-        escalation = None
-        with _write(database) as session:
-            counts = cases.apply_check(session, case_id, checks, now)
-            clean = bool(checks) and all(c.status == "complete" for c in checks) \
-                and counts[cases.PRESENT] == 0 and counts[cases.UNVERIFIED] == 0
-            if clean:
-                cases.close_clean(session, case_id, now)
-            else:
-                revocation.propose(session, settings, case_id, cases.item_rows(session, case_id), now)
-                if cases.overdue(cases.case_row(session, case_id), now):
-                    escalation = cases.escalate(session, case_id, now)
-            case = cases.case_row(session, case_id)
+        for attempt in (1, 2):
+            try:
+                closed, escalation, case = _record_check(settings, database, case_id, checks, now)
+                break
+            except IntegrityError:  # a concurrent check of the same case added the same new item first
+                if attempt == 2:
+                    raise
         if escalation is not None:
             from auditor.notify import deliver, escalation_notice
 
             deliver(settings, escalation_notice(settings.notifications, case, escalation["remaining"]))
-        if clean and settings.offboarding.evidence_report:
+        if closed and settings.offboarding.evidence_report:
             _attach_evidence(settings, database, case, now)
         with _write(database) as session:
             return cases.case_view(session, case_id)
+
+
+def _record_check(settings: Settings, database: Database, case_id: int, checks: list[Any],
+                  now: datetime) -> tuple[bool, dict[str, Any] | None, dict[str, Any]]:
+    """Apply a check in one transaction: close when clean, else propose revocations and escalate if overdue."""
+    closed, escalation = False, None
+    with _write(database) as session:
+        if cases.case_row(session, case_id)["status"] != "open":
+            return False, None, cases.case_row(session, case_id)  # closed meanwhile by a concurrent check
+        counts = cases.apply_check(session, case_id, checks, now)
+        clean = bool(checks) and all(c.status == "complete" for c in checks) \
+            and counts[cases.PRESENT] == 0 and counts[cases.UNVERIFIED] == 0
+        if clean:
+            closed = cases.close_clean(session, case_id, now)
+        else:
+            revocation.propose(session, settings, case_id, cases.item_rows(session, case_id), now)
+            if cases.overdue(cases.case_row(session, case_id), now):
+                escalation = cases.escalate(session, case_id, now)
+        return closed, escalation, cases.case_row(session, case_id)
 
 
 def _attach_evidence(settings: Settings, database: Database, case: Mapping[str, Any], now: datetime) -> None:

@@ -58,6 +58,8 @@ def report_inputs(settings: Settings, kind: str, *, person: str | None = None, p
         language=settings.language, rules=rules, exceptions=tuple(exceptions),
         catalogues=tuple(load_catalogues(settings.reports_dir)), organisation=settings.reports.organisation,
         by_manager=by_manager, max_listed_findings=settings.reports.max_listed_findings,
+        max_detailed_findings=settings.reports.max_detailed_findings,
+        max_review_accounts=settings.reports.max_review_accounts,
         max_listed_events=settings.reports.max_listed_events,
         expiry_warning_days=settings.reports.expiry_warning_days,
     )
@@ -88,39 +90,55 @@ def _summary(kind: str, content: dict[str, Any]) -> dict[str, Any]:
             "complete": content["summary"]["complete"]}
 
 
+def _content(settings: Settings, kind: str, inputs: ReportInputs) -> dict[str, Any]:
+    db = open_database(settings.storage_url)
+    try:
+        with db.session() as session:
+            _check_scope(session, settings, inputs.scope)
+            return BUILDERS[kind](session, inputs)
+    finally:
+        db.dispose()
+
+
+def report_data(settings: Settings, kind: str, *, person: str | None = None, platform: str | None = None,
+                by_manager: bool = False, now: datetime | None = None) -> dict[str, Any]:
+    """A report's view-model without rendering (JSON-ready): for a JSON or CSV export of the same data."""
+    inputs = report_inputs(settings, kind, person=person, platform=platform, by_manager=by_manager, now=now)
+    return {"kind": kind, "generated_at": inputs.now.isoformat(), "language": settings.language,
+            "scope": scope_dict(inputs), "content": _content(settings, kind, inputs)}
+
+
 def build_report(settings: Settings, kind: str, *, generated_by: str, person: str | None = None,
                  platform: str | None = None, by_manager: bool = False,
                  now: datetime | None = None) -> tuple[bytes, ReportEntry]:
     """Build, render and register one report; returns the PDF bytes and its register entry."""
     translator = load_translator(settings.reports_dir, settings.language)
     inputs = report_inputs(settings, kind, person=person, platform=platform, by_manager=by_manager, now=now)
+    content = _content(settings, kind, inputs)
+    title = report_title(translator, kind, by_manager)
+    header = {
+        "id": new_report_id(kind, inputs.now), "kind": kind, "title": title,
+        "generated_at": inputs.now.isoformat(), "generated_by": generated_by, "language": settings.language,
+        "scope": scope_dict(inputs), "scan_ids": content["scan_ids"], "tool": f"auditor {__version__}",
+    }
+    digest = manifest_sha256(build_manifest(header, content))
+    html = render_html(settings.reports_dir, kind, {"report": header, "content": content,
+                                                    "manifest_sha256": digest}, translator)
+    pdf = html_to_pdf(html, settings.reports_dir, page_css(translator, header["id"], digest, title,
+                                                            settings.reports.paper))
+    entry = ReportEntry(
+        id=header["id"], kind=kind, title=title, generated_at=inputs.now, generated_by=generated_by,
+        language=settings.language, scope=header["scope"], scan_ids=list(content["scan_ids"]),
+        manifest_sha256=digest, pdf_sha256=file_sha256(pdf.data), pdf_size=len(pdf.data), pages=pdf.pages,
+        summary=_summary(kind, content),
+    )
     db = open_database(settings.storage_url)
     try:
         with db.session() as session:
-            _check_scope(session, settings, inputs.scope)
-            content = BUILDERS[kind](session, inputs)
-        title = report_title(translator, kind, by_manager)
-        header = {
-            "id": new_report_id(kind, inputs.now), "kind": kind, "title": title,
-            "generated_at": inputs.now.isoformat(), "generated_by": generated_by, "language": settings.language,
-            "scope": scope_dict(inputs), "scan_ids": content["scan_ids"], "tool": f"auditor {__version__}",
-        }
-        digest = manifest_sha256(build_manifest(header, content))
-        html = render_html(settings.reports_dir, kind, {"report": header, "content": content,
-                                                        "manifest_sha256": digest}, translator)
-        css = page_css(translator, header["id"], digest, title, settings.reports.paper)
-        pdf = html_to_pdf(html, settings.reports_dir, css)
-        entry = ReportEntry(
-            id=header["id"], kind=kind, title=title, generated_at=inputs.now, generated_by=generated_by,
-            language=settings.language, scope=header["scope"], scan_ids=list(content["scan_ids"]),
-            manifest_sha256=digest, pdf_sha256=file_sha256(pdf.data), pdf_size=len(pdf.data), pages=pdf.pages,
-            summary=_summary(kind, content),
-        )
-        with db.session() as session:
             record_report(session, entry)
-        return pdf.data, entry
     finally:
         db.dispose()
+    return pdf.data, entry
 
 
 def output_path(settings: Settings, entry: ReportEntry) -> Path:

@@ -90,16 +90,28 @@ def latest_changes(session: Session, scan_id: int | None) -> dict[str, Any]:
         if group:
             changes[group] += count
     for group in ("new", "reopened", "resolved"):
-        names = tuple(change for change, target in CHANGE_GROUPS.items() if target == group)
-        sample = session.exec(
+        if changes[group]:
+            changes["sample"][group] = _sample(session, scan_id, group)
+    return changes
+
+
+def _sample(session: Session, scan_id: int, group: str) -> list[dict[str, Any]]:
+    """The most severe few findings of one change group: one short query per severity, most severe first,
+    each stopping at the sample size (no sort over every change of a big first scan)."""
+    events = FindingEvent.__table__
+    names = tuple(change for change, target in CHANGE_GROUPS.items() if target == group)
+    sample: list[dict[str, Any]] = []
+    for severity in reversed(list(Severity)):
+        rows = session.exec(
             select(_F.c.id, _F.c.severity, _F.c.category, _F.c.message)
             .join(events, events.c.finding_id == _F.c.id)
-            .where(events.c.scan_id == scan_id, events.c.change.in_(names))
-            .order_by(_F.c.severity_rank.desc(), _F.c.id)
-            .limit(CHANGE_SAMPLE)
+            .where(events.c.scan_id == scan_id, events.c.change.in_(names), _F.c.severity_rank == severity.rank)
+            .limit(CHANGE_SAMPLE - len(sample))
         ).mappings()
-        changes["sample"][group] = [dict(row) for row in sample]
-    return changes
+        sample += [dict(row) for row in rows]
+        if len(sample) >= CHANGE_SAMPLE:
+            break
+    return sample
 
 
 def latest_platforms(session: Session) -> list[dict[str, Any]]:
@@ -130,11 +142,10 @@ def dashboard(session: Session) -> dict[str, Any]:
     ).scalar_one_or_none()
     platforms = latest_platforms(session)
     triage = FindingTriage.__table__
-    urgent = select(_F.c.id).where(_F.c.status == OPEN, _F.c.severity_rank >= Severity.HIGH.rank)
     unassigned = session.exec(
         select(func.count())
         .select_from(_F.outerjoin(triage, triage.c.finding_id == _F.c.id))
-        .where(_F.c.id.in_(urgent), triage.c.assignee.is_(None))
+        .where(_F.c.status == OPEN, _F.c.severity_rank >= Severity.HIGH.rank, triage.c.assignee.is_(None))
     ).scalar_one()
     return {
         "counts": open_counts(session),

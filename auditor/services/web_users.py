@@ -280,7 +280,7 @@ def change_own_password(
 ) -> None:
     """A user changes their password: the current one is checked; their other sessions end."""
     now = now or datetime.now(UTC)
-    with write_session(db) as session:
+    with db.session() as session:
         row = session.exec(select(_U).where(_U.c.id == user_id)).mappings().one()
     if not verify_password(row["password_hash"], current):
         raise WebUserError("the current password is not correct")

@@ -40,7 +40,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def metadata() -> MetaData:
-    """The metadata holding every table of this module (what migrations are compared with)."""
+    """The metadata holding every table of the project (what migrations are compared with).
+
+    Each area keeps its tables in its own module (and its own migration branch); importing them here makes
+    the set complete wherever the metadata is used.
+    """
+    from auditor.storage import dsar_tables, offboarding_tables, report_tables, web_tables  # noqa: F401
+
     return SQLModel.metadata
 
 

@@ -1,5 +1,6 @@
 """Tables of the web UI: the tool's own users, sessions, login throttling, recovery codes, audit trail and
-the triage state of findings (assignment, acknowledgement, comments).
+the triage state of findings (assignment, acknowledgement, comments); plus four indexes on ``finding`` that
+keep the findings list and the dashboard fast at 100,000 findings.
 
 Created by migration ``0002_web`` (a branch off ``0001``; the database upgrades to "heads"). Importing this
 module registers the tables in ``SQLModel.metadata``, which is what the autogenerate drift check compares.
@@ -13,7 +14,18 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from auditor.storage.tables import UTCDateTime
+from auditor.storage.tables import Finding, UTCDateTime
+
+_F = Finding.__table__
+FINDING_LIST_INDEXES = (
+    Index("ix_finding_list_order", _F.c.status, _F.c.severity_rank, _F.c.last_seen, _F.c.id),
+    Index("ix_finding_status_first_seen", _F.c.status, _F.c.first_seen, _F.c.id),
+    Index("ix_finding_status_category", _F.c.status, _F.c.category),
+    Index("ix_finding_status_platform", _F.c.status, _F.c.platform),
+)
+"""Indexes on ``finding`` for the web UI's list (default sort, newest first, deep pages) and the dashboard's
+counts by category and platform; created by migration 0002_web (declared here, so the drift check knows them).
+"""
 
 WEB_TABLES = (
     "web_user",

@@ -28,7 +28,7 @@ def index() -> str:
         left = len(
             session.exec(select(codes.c.id).where(codes.c.user_id == user.user_id, codes.c.used_at.is_(None))).all()
         )
-    return render_template("account.html", info=info, sessions=sessions, codes_left=left, session=user)
+    return render_template("account.html", info=info, sessions=sessions, codes_left=left, current=user)
 
 
 @bp.post("/logout-everywhere")

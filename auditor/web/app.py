@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,6 +17,20 @@ from auditor.web import errors, filters, guard
 from auditor.web.context import EXTENSION, WebContext
 
 MAX_FORM_BYTES = 1024 * 1024
+AREAS = (
+    "auditor.web.auth",
+    "auditor.web.account",
+    "auditor.web.dashboard",
+    "auditor.web.findings",
+    "auditor.web.finding_actions",
+    "auditor.web.people",
+    "auditor.web.platforms",
+    "auditor.web.scans",
+    "auditor.web.admin",
+)
+"""One module per area, each with a blueprint ``bp`` whose views declare ``@requires(permission)``.
+To add an area: write the module, add its permission to ``roles.PERMISSIONS``, list it here, add its menu
+entry to ``templates/base.html`` and its routes to the matrix in ``tests/web/test_authz.py``."""
 
 
 def _utc_now() -> datetime:
@@ -60,10 +75,8 @@ def create_app(
         clock=clock or _utc_now,
         launcher=ScanLauncher(settings, scan_runner or run_web_scan),
     )
-    from auditor.web import account, admin, auth, dashboard, finding_actions, findings, people, platforms, scans
-
-    for module in (auth, account, dashboard, findings, finding_actions, people, platforms, scans, admin):
-        app.register_blueprint(module.bp)
+    for name in AREAS:
+        app.register_blueprint(importlib.import_module(name).bp)
     guard.install(app)
     errors.install(app)
     filters.install(app)

@@ -15,6 +15,7 @@ BAR_HEIGHT = 22
 BAR_GAP = 6
 LABEL_WIDTH = 190
 CHART_WIDTH = 520
+MAX_LABEL = 28
 
 
 def hbar_chart(
@@ -34,9 +35,10 @@ def hbar_chart(
         y = BAR_GAP + index * (BAR_HEIGHT + BAR_GAP)
         width = round(span * value / peak) if value else 0
         label = key.replace("_", " ") if humanise else key
+        shown = label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{y + BAR_HEIGHT - 6}" text-anchor="end" class="chart-label">'
-            f"{escape(label)}</text>"
+            f"<title>{escape(label)}</title>{escape(shown)}</text>"
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{max(width, 1)}" height="{BAR_HEIGHT}" '
             f'class="{escape(class_prefix)} {escape(class_prefix)}-{escape(key)}"/>'
             f'<text x="{LABEL_WIDTH + max(width, 1) + 6}" y="{y + BAR_HEIGHT - 6}" class="chart-value">{value}</text>'

@@ -31,6 +31,12 @@ def when(value: Any) -> str:
     return str(value)
 
 
+def day(value: Any) -> str:
+    """Only the date of a datetime (``YYYY-MM-DD``), '-' for None."""
+    text = when(value)
+    return text[:10] if text != "-" else text
+
+
 def duration(seconds: float | None) -> str:
     """Seconds as ``1 min 5 s`` ('-' for None)."""
     if seconds is None:
@@ -89,8 +95,14 @@ def url_with(**changes: Any) -> str:
 def install(app: Flask) -> None:
     """Register filters and globals."""
     app.jinja_env.filters.update(
-        when=when, duration=duration, label=label, tri=tri, pretty_json=pretty_json,
-        fact=fact, ordinal_date=ordinal_date
+        when=when,
+        day=day,
+        duration=duration,
+        label=label,
+        tri=tri,
+        pretty_json=pretty_json,
+        fact=fact,
+        ordinal_date=ordinal_date,
     )
     app.jinja_env.globals.update(
         can=can,

@@ -25,6 +25,7 @@ from auditor.web.roles import PERMISSIONS, allowed
 
 PUBLIC = "@public"
 PERMISSION_ATTR = "_auditor_permission"
+CSRF_EXEMPT_ATTR = "_auditor_csrf_exempt"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
@@ -49,6 +50,13 @@ def requires(permission: str) -> Callable[[View], View]:
 def public(view: View) -> View:
     """Declare a view open to anyone (sign-in pages)."""
     setattr(view, PERMISSION_ATTR, PUBLIC)
+    return view
+
+
+def csrf_exempt(view: View) -> View:
+    """Exempt a PUBLIC view from the form CSRF check (machine-to-machine endpoints that authenticate each
+    request themselves, e.g. by an HMAC signature). Ignored on any other view."""
+    setattr(view, CSRF_EXEMPT_ATTR, True)
     return view
 
 
@@ -146,7 +154,8 @@ def authorise() -> Response | None:
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         if not allowed(g.user.role, permission):
             _deny(permission)
-    if request.method not in SAFE_METHODS:
+    exempt = permission == PUBLIC and getattr(view, CSRF_EXEMPT_ATTR, False)
+    if request.method not in SAFE_METHODS and not exempt:
         _check_csrf()
     return None
 

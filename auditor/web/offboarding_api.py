@@ -2,7 +2,7 @@
 
 A machine-to-machine endpoint: no session and no CSRF token; the request is authenticated by its HMAC-SHA256
 signature over the raw body with a timestamp (see ``auditor.offboarding.webhook``), so the view is marked
-public for the session guard and CSRF-exempt (``CSRF_EXEMPT_ATTR``). Answers are JSON and never cached:
+``@public`` and ``@csrf_exempt`` for the session guard. Answers are JSON and never cached:
 
 - 201 case opened (with its first check), 200 existing case (replayed event id, or already open);
 - 400 body not JSON, 401 signature / timestamp, 413 too large, 415 not JSON content, 422 bad field (named in
@@ -16,18 +16,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from auditor.services.offboarding import receive_webhook
-from auditor.web.guard import public
+from auditor.web.guard import csrf_exempt, public
 
 bp = Blueprint("offboarding_api", __name__)
-
-CSRF_EXEMPT_ATTR = "_auditor_csrf_exempt"
-"""Set on views the guard must not CSRF-check (signed machine-to-machine requests)."""
-
-
-def csrf_exempt(view: Any) -> Any:
-    """Mark a view as exempt from the form CSRF check (it authenticates its requests otherwise)."""
-    setattr(view, CSRF_EXEMPT_ATTR, True)
-    return view
 
 
 def _answer(status: int, body: dict[str, Any]) -> Response:

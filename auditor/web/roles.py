@@ -24,8 +24,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "scans.start": frozenset({ADMIN, SECURITY_OFFICER}),
     "users.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),
+    # the areas that plug in with their own blueprints (auditor/web/offboarding_views.py, dsar_views.py):
+    "offboarding.view": frozenset(ALL_ROLES),
+    "offboarding.open": frozenset({ADMIN, HR}),
+    "offboarding.approve": frozenset({SECURITY_OFFICER}),
+    "dsar.view": frozenset({ADMIN, SECURITY_OFFICER}),
+    "dsar.manage": frozenset({ADMIN, SECURITY_OFFICER}),
+    "dsar.processing": frozenset({ADMIN, SECURITY_OFFICER}),
 }
-"""Permission -> roles holding it. HR sees people (offboarding state and evidence) and nothing else."""
+"""Permission -> roles holding it. HR sees people and offboarding (state and evidence) and nothing else."""
 
 
 def allowed(role: str | None, permission: str | None) -> bool:

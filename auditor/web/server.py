@@ -18,7 +18,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     app = create_app(settings)
     host = host or settings.web.host
     port = port or settings.web.port
-    log.warning("auditor web UI on http://%s:%s/", host, port)
+    log.info("auditor web UI on http://%s:%s/", host, port)
     waitress_serve(
         app, host=host, port=port, threads=settings.web.threads, ident="auditor", clear_untrusted_proxy_headers=True
     )

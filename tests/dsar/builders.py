@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, insert
 
 from auditor.storage.db import Database
 from auditor.storage.tables import (
@@ -19,6 +19,7 @@ from auditor.storage.tables import (
     PersonChange,
     Scan,
     ScanPlatform,
+    UTCDateTime,
 )
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -99,3 +100,23 @@ def the_leavers(db: Database) -> None:
         links=[{"platform": PLATFORM, "account_id": "902", "email": None, "uid": "told", "note": "old alias",
                 "created_at": ago(2400)}],
     )
+
+
+def scratch_offboarding(db: Database) -> None:
+    """Offboarding-shaped tables of our own (the real ones belong to the offboarding area): a case, its items
+    and the items' checks, linked by foreign keys."""
+    meta = MetaData()
+    case = Table("scratch_case", meta, Column("id", Integer, primary_key=True), Column("uid", String),
+                 Column("status", String), Column("closed_at", UTCDateTime()))
+    item = Table("scratch_item", meta, Column("id", Integer, primary_key=True),
+                 Column("case_id", Integer, ForeignKey("scratch_case.id")))
+    check = Table("scratch_check", meta, Column("id", Integer, primary_key=True),
+                  Column("item_id", Integer, ForeignKey("scratch_item.id")))
+    meta.create_all(db.engine)
+    with db.session() as session:
+        session.exec(insert(case), params=[{"id": 1, "uid": "told", "status": "closed", "closed_at": ago(2000)},
+                                           {"id": 2, "uid": "trecent", "status": "closed", "closed_at": ago(30)},
+                                           {"id": 3, "uid": "anowak", "status": "open", "closed_at": None}])
+        session.exec(insert(item), params=[{"id": 10, "case_id": 1}, {"id": 11, "case_id": 1},
+                                           {"id": 12, "case_id": 2}])
+        session.exec(insert(check), params=[{"id": 100, "item_id": 10}, {"id": 101, "item_id": 12}])

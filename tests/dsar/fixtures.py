@@ -140,8 +140,8 @@ def tiktok_data(now: datetime) -> dict[str, Any]:
             {"id": "tt-e1", "time": _iso(now - timedelta(days=6)), "action": "activity", "raw_action": "campaign_edit",
              "actor": TIKTOK_MICHAL, "actor_name": "michal.kwiatek", "target": "cmp-1", "target_name": "Wiosna",
              "asset": "adv-1"},
-            {"id": "tt-e2", "time": _iso(now - timedelta(days=20)), "action": "role_granted", "raw_action": "member_add",
-             "actor": "tt-7002", "actor_name": "karolina.social", "target": TIKTOK_MICHAL,
+            {"id": "tt-e2", "time": _iso(now - timedelta(days=20)), "action": "role_granted",
+             "raw_action": "member_add", "actor": "tt-7002", "actor_name": "karolina.social", "target": TIKTOK_MICHAL,
              "target_name": "michal.kwiatek", "asset": "adv-1"},
         ],
     }

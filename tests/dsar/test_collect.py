@@ -103,6 +103,10 @@ def test_a_handle_lets_an_email_less_platform_be_searched(scanned_shop: Shop) ->
     assert statuses(collection)[f"platform:{fixtures.TIKTOK}"] == FOUND
     assert [a["account_id"] for a in collection.records["platform_accounts"] if a["source"].startswith("platform")] \
         == ["tt-7003"]
+    handle_only = run(scanned_shop, "Natalia", [], {fixtures.TIKTOK: ["tt-7003"]})
+    assert statuses(handle_only)["directory"] == COULD_NOT_SEARCH
+    assert handle_only.sources[0].reason == "no e-mail address of the subject is known"
+    assert statuses(handle_only)[f"platform:{fixtures.TIKTOK}"] == FOUND
 
 
 def test_a_platform_that_cannot_be_read_is_could_not_search_and_the_rest_goes_on(scanned_shop: Shop) -> None:
@@ -150,3 +154,24 @@ def _has_offboarding(shop: Shop) -> bool:
         return inspect(db.engine).has_table("offboarding_case")
     finally:
         db.dispose()
+
+
+def test_the_whole_demo_finds_him_on_every_sandbox_platform_that_can_be_searched(tmp_path) -> None:
+    """The demo as ``auditor demo`` builds it (every sandbox platform other areas ship, served over HTTP):
+    at least three platforms hold the employee; a platform that cannot be searched says why."""
+    from auditor.config import load_settings
+    from auditor.services import dsar as service
+    from auditor.services.demo import create_workspace
+    from auditor.services.scan import run_scan
+
+    settings = load_settings(create_workspace(tmp_path / "demo"))
+    run_scan(settings, trigger="test")
+    request = service.open_request(settings, name="Michał Woźniak", emails=[fixtures.MICHAL_WORK], actor="dpo")
+    collection = service.collect_for_request(settings, request["id"], actor="dpo")
+    live = [s for s in collection.sources if s.source.startswith("platform:")]
+    assert len(live) == len(settings.platform)
+    found = {s.source for s in live if s.status == FOUND}
+    assert f"platform:{META}" in found and len(found) >= 3
+    assert all(s.reason for s in live if s.status in (COULD_NOT_SEARCH, PARTIAL))
+    platforms = {a["platform"] for a in collection.records["platform_accounts"] if a["source"] == "auditor"}
+    assert len(platforms) >= 3

@@ -3,14 +3,14 @@ scans go (never the newest), closed requests and closed offboarding cases go wit
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import MetaData, Table, func, select
 
 from auditor.config import DsarSettings
 from auditor.dsar import register
 from auditor.dsar.retention import RetentionReport, apply_retention, delete_tree, purge_offboarding
 from auditor.storage.db import Database
 from auditor.storage.dsar_tables import DsarEvent, DsarRequest
-from auditor.storage.tables import AuditEventRow, FindingEvent, Scan, ScanPlatform, UTCDateTime
+from auditor.storage.tables import AuditEventRow, FindingEvent, Scan, ScanPlatform
 from tests.dsar import builders
 from tests.dsar.builders import NOW, ago
 
@@ -89,28 +89,8 @@ def test_the_newest_scan_is_kept_even_when_it_is_old(sqlite_db: Database) -> Non
         assert list(session.exec(select(Scan.__table__.c.id)).scalars()) == [2]
 
 
-def _scratch_offboarding(db: Database) -> None:
-    """Offboarding-shaped tables of our own (the real ones belong to the offboarding area): a case, its items
-    and the items' checks, linked by foreign keys."""
-    meta = MetaData()
-    case = Table("scratch_case", meta, Column("id", Integer, primary_key=True), Column("uid", String),
-                 Column("status", String), Column("closed_at", UTCDateTime()))
-    item = Table("scratch_item", meta, Column("id", Integer, primary_key=True),
-                 Column("case_id", Integer, ForeignKey("scratch_case.id")))
-    check = Table("scratch_check", meta, Column("id", Integer, primary_key=True),
-                  Column("item_id", Integer, ForeignKey("scratch_item.id")))
-    meta.create_all(db.engine)
-    with db.session() as session:
-        session.exec(insert(case), params=[{"id": 1, "uid": "told", "status": "closed", "closed_at": ago(2000)},
-                                           {"id": 2, "uid": "trecent", "status": "closed", "closed_at": ago(30)},
-                                           {"id": 3, "uid": "anowak", "status": "open", "closed_at": None}])
-        session.exec(insert(item), params=[{"id": 10, "case_id": 1}, {"id": 11, "case_id": 1},
-                                           {"id": 12, "case_id": 2}])
-        session.exec(insert(check), params=[{"id": 100, "item_id": 10}, {"id": 101, "item_id": 12}])
-
-
 def test_closed_offboarding_cases_go_with_every_row_that_refers_to_them(database: Database) -> None:
-    _scratch_offboarding(database)
+    builders.scratch_offboarding(database)
     report = RetentionReport(ran_at=NOW, dry_run=False)
     with database.session() as session:
         purge_offboarding(session, POLICY, NOW, report, table="scratch_case")

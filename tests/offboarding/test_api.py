@@ -4,12 +4,19 @@ HTTP. Refused requests write nothing; a replay answers with the existing case an
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from flask import Flask
 
+from auditor.config import load_settings
 from auditor.offboarding.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from tests.offboarding.conftest import LEAVER, NOW, PLATFORM, leaver_body, signed
+from auditor.services.demo import run_demo
+from auditor.services.queries import person_report
+from auditor.storage.db import open_database
+from auditor.web.offboarding_api import bp
+from tests.offboarding.conftest import LEAVER, NOW, PLATFORM, SECRET, leaver_body, signed
 
 
 def _post(api, body, headers):
@@ -157,8 +164,8 @@ def test_without_a_configured_secret_the_webhook_is_unavailable(api, hr, monkeyp
 
 
 def test_the_view_is_public_and_csrf_exempt_for_the_guard():
-    from auditor.web.guard import PERMISSION_ATTR, PUBLIC
-    from auditor.web.offboarding_api import CSRF_EXEMPT_ATTR, receive
+    from auditor.web.guard import CSRF_EXEMPT_ATTR, PERMISSION_ATTR, PUBLIC
+    from auditor.web.offboarding_api import receive
 
     assert getattr(receive, PERMISSION_ATTR) == PUBLIC
     assert getattr(receive, CSRF_EXEMPT_ATTR) is True
@@ -168,3 +175,30 @@ def test_the_answer_is_json_with_the_case(api):
     answer = _post(api, *signed(leaver_body()))
     assert answer.mimetype == "application/json"
     assert json.loads(answer.get_data())["case"]["items"]
+
+
+
+def test_on_the_whole_demo_the_webhook_finds_the_leaver_on_every_platform(tmp_path, monkeypatch):
+    """The demo workspace as ``auditor demo`` makes it (every sandbox platform, scanned once): the case names
+    an item on each platform where the last scan saw the leaver, each confirmed by the live check."""
+    monkeypatch.setenv("AUDITOR_HR_WEBHOOK_SECRET", SECRET)
+    _summary, config = run_demo(tmp_path / "demo")
+    settings = load_settings(config)
+    held = {account["platform"] for account in person_report(settings, LEAVER)["accounts"]}
+    assert len(held) >= 5, held
+    app = Flask("demo")
+    app.register_blueprint(bp)
+    now = datetime.now(UTC)
+    db = open_database(settings.storage_url)
+    try:
+        app.extensions["auditor"] = SimpleNamespace(settings=settings, db=db, now=lambda: now)
+        body, headers = signed(leaver_body(), at=now)
+        answer = app.test_client().post("/api/offboarding", data=body, headers=headers)
+    finally:
+        db.dispose()
+    assert answer.status_code == 201, answer.get_json()
+    case = answer.get_json()["case"]
+    assert {p["status"] for p in case["platforms"]} == {"complete"}
+    assert len(case["platforms"]) == len(settings.platform)
+    assert {i["platform"] for i in case["items"] if i["state"] == "present"} == held
+    assert {i["last_checked_at"] for i in case["items"]} == {now.isoformat()}

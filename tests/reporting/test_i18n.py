@@ -10,6 +10,7 @@ import pytest
 
 from auditor.config import shipped_dir
 from auditor.model import CATEGORIES, Severity
+from auditor.reporting.base import KINDS
 from auditor.reporting.errors import ReportError
 from auditor.reporting.i18n import available_languages, load_translator, plural_form, read_catalogue
 
@@ -38,12 +39,17 @@ def test_polish_ships_and_has_exactly_the_english_keys_and_placeholders() -> Non
 
 def test_every_key_the_layouts_and_code_use_exists() -> None:
     translator = load_translator(REPORTS, "en")
+    groups = "|".join(sorted({key.split(".")[0] for key in read_catalogue(REPORTS / "i18n" / "en.yaml")}))
     used: set[str] = set()
     for path in SOURCES:
         text = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.-]+)["']""", text))
+        used |= set(re.findall(r"""\b(?:t|translator)\(\s*["']([a-z0-9_.-]+)["']""", text))
+        used |= set(re.findall(rf"""["']((?:{groups})\.[a-z0-9_.-]+)["']""", text))  # also in conditionals
+    used = {key for key in used if not key.endswith((".html", ".css", ".yaml"))}  # file names
+    used |= {f"title.{kind}" for kind in KINDS}
     dynamic = {key for key in used if key.endswith(".")}
     assert dynamic == {"audit.posture."}
+    assert {"review.subtitle", "review.subtitle_manager", "footer.identity", "title.audit"} <= used
     missing = sorted(key for key in used - dynamic if not translator.has(key))
     assert missing == []
     assert {f"audit.posture.{p}" for p in ("critical", "high", "attention", "clean", "unverified")} <= set(

@@ -84,7 +84,7 @@ def test_the_register_records_who_when_and_hashes(demo: Demo, cli_audit: Rendere
     assert entry.to_dict()["generated_at"] == entry.generated_at.isoformat()
     assert [e.kind for e in generated_reports(demo.settings, kind="audit", limit=100)] == ["audit"] * sum(
         1 for e in entries.values() if e.kind == "audit")
-    assert AUTHENTIC == verify_report(demo.settings, cli_audit.pdf.data).status
+    assert verify_report(demo.settings, cli_audit.pdf.data).status == AUTHENTIC
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -76,7 +76,7 @@ def test_audit_counts_and_list_match_the_database(demo: Demo, cli_audit: Rendere
     assert f"{critical}criticaland" in summary
     start = pdf.pages_with("Appendix B: all open findings")[-1]
     appendix = pdf.squashed[start:]
-    header = squash("Ref Severity Category Platform Subject Finding First seen")
+    header = squash("Ref Severity Category / Platform Subject Finding First seen")
     refs = set()
     for text in appendix:
         assert header in text  # the table header repeats on every page of the list

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from auditor.commands.report import report
 from auditor.reporting.access_review import NO_MANAGER, UNASSIGNED, build_access_review
 from auditor.reporting.audit import build_audit
 from auditor.reporting.data import Scope
 from auditor.reporting.errors import ReportError
+from auditor.reporting.i18n import load_translator
 from auditor.reporting.offboarding import build_offboarding
+from auditor.reporting.render import render_html
 from auditor.risk_exceptions import RiskException
 from auditor.services.demo import DEMO_PLATFORM
-from auditor.services.reports import build_report, report_inputs
+from auditor.services.reports import build_report, report_data, report_inputs
 from auditor.storage.db import open_database
 from auditor.storage.tables import DirectoryPerson, Finding, FindingEvent, InvAccount, InvApp, InvGrant, Scan
 from tests.reporting.conftest import GONE_LEAVER, PARTIAL_LEAVER, SECOND_SCAN, Demo
@@ -183,3 +188,44 @@ def test_scope_errors_are_reported_before_rendering(demo: Demo) -> None:
         build_report(demo.settings, "audit", generated_by="t", by_manager=True)
     with pytest.raises(ReportError, match="unknown report kind 'summary'"):
         build_report(demo.settings, "summary", generated_by="t")
+
+
+def test_report_data_is_the_json_ready_view_model(demo: Demo) -> None:
+    data = report_data(demo.settings, "offboarding", person=PARTIAL_LEAVER, platform=DEMO_PLATFORM)
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+    assert data["scope"] == {"platform": DEMO_PLATFORM, "person": PARTIAL_LEAVER, "by_manager": False}
+    assert {a["platform"] for a in data["content"]["accounts"]} == {DEMO_PLATFORM}
+    assert data["content"]["person"]["display_name"] == "Paweł Kamiński"
+
+
+def test_cli_errors_are_one_line_with_exit_code_2(demo: Demo) -> None:
+    runner = CliRunner()
+    result = runner.invoke(report, ["audit", "--config", str(demo.config), "--platform", "Nope"])
+    assert result.exit_code == 2
+    assert result.output.startswith("auditor: error: no platform named 'Nope'") and result.output.count("\n") == 1
+    result = runner.invoke(report, ["offboarding", "--config", str(demo.config)])
+    assert result.exit_code == 2 and "Missing option '--person'" in result.output
+    result = runner.invoke(report, ["audit", "--config", str(demo.config.parent / "missing.toml")])
+    assert result.exit_code == 2 and "config file not found" in result.output
+
+
+def test_large_scopes_are_capped_with_a_notice(demo: Demo) -> None:
+    inputs = report_inputs(demo.settings, "audit", now=SECOND_SCAN + timedelta(hours=1))
+    db = open_database(demo.settings.storage_url)
+    try:
+        with db.session() as session:
+            audit = build_audit(session, replace(inputs, max_listed_findings=10, max_detailed_findings=10))
+            with pytest.raises(ReportError, match=r"accounts in scope exceed reports.max_review_accounts \(10\)"):
+                build_access_review(session, replace(inputs, max_review_accounts=10))
+    finally:
+        db.dispose()
+    assert len(audit["findings"]) == 10 < audit["findings_total"]
+    assert sum(len(g["findings"]) for g in audit["key_findings"]) == 10 < audit["key_findings_total"]
+    header = {"id": "AUD-20261102-00000000", "kind": "audit", "title": "Security audit", "generated_at": "",
+              "generated_by": "t", "language": "en", "scan_ids": [], "tool": "t",
+              "scope": {"platform": None, "person": None, "by_manager": False}}
+    html = render_html(demo.settings.reports_dir, "audit", {"report": header, "content": audit,
+                                                             "manifest_sha256": "0" * 64},
+                       load_translator(demo.settings.reports_dir, "en"))
+    assert f"The table lists the first 10 of {audit['findings_total']} open findings" in html
+    assert f"details the first 10 of {audit['key_findings_total']} critical and high findings" in html

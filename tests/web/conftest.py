@@ -28,7 +28,7 @@ from auditor.services.web_demo import ensure_web_secrets
 from auditor.services.web_secrets import load_web_keys
 from auditor.services.web_totp import code_at, new_secret
 from auditor.services.web_users import add_user
-from auditor.storage.db import Database, open_database
+from auditor.storage.db import Database
 from auditor.storage.web_tables import WebUser
 from auditor.web import create_app
 

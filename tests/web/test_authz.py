@@ -66,11 +66,19 @@ def world(settings, db, app):
     web_users.add_user(db, "victim", "auditor", PASSWORD)
     table = Finding.__table__
     with db.session() as session:
-        finding = session.exec(select(table.c.id, table.c.person, table.c.platform, table.c.tenant)
-                               .where(table.c.person.is_not(None), table.c.platform.is_not(None))).first()
+        finding = session.exec(
+            select(table.c.id, table.c.person, table.c.platform, table.c.tenant).where(
+                table.c.person.is_not(None), table.c.platform.is_not(None)
+            )
+        ).first()
         ids = {role: web_users.get_user(session, f"u-{role.replace('_', '-')}").id for role in ALL}
-    values = {"finding_id": finding.id, "uid": finding.person, "fmt": "csv", "username": "victim",
-              "operation": "unlock"}
+    values = {
+        "finding_id": finding.id,
+        "uid": finding.person,
+        "fmt": "csv",
+        "username": "victim",
+        "operation": "unlock",
+    }
     query = {"platforms.tenant": {"platform": finding.platform, "tenant": finding.tenant}}
     return {"ids": ids, "values": values, "query": query}
 

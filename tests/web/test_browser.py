@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
-from waitress import create_server
+from waitress import create_server, wasyncore
 
 from auditor.services import web_users
 from auditor.services.web_totp import code_at
@@ -42,9 +43,18 @@ def chrome() -> Iterator[tuple[webdriver.Chrome, Path]]:
     downloads.mkdir()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", f"--user-data-dir={home / 'profile'}", "--window-size=1366,900"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={home / 'profile'}",
+        "--window-size=1366,900",
+    ):
         options.add_argument(argument)
     service = Service(executable_path=CHROMEDRIVER, env={**os.environ, "HOME": str(home)})
     driver = webdriver.Chrome(options=options, service=service)
@@ -66,10 +76,10 @@ def live(settings, clock, chrome) -> Iterator[tuple[str, object]]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}", app
     finally:
-        server.close()
-        for channel in list(server._map.values()):  # keep-alive connections of the browser
-            channel.close()
+        # close every socket (the browser keeps connections alive) inside the server's own loop thread
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(10)
+        server.task_dispatcher.shutdown()
         assert not thread.is_alive()
         app.extensions["auditor"].db.dispose()
 
@@ -82,7 +92,15 @@ def _click(driver: webdriver.Chrome, by: str, value: str) -> None:
     """Click something that loads a new page, and wait until the old page is gone."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(by, value).click()
-    WebDriverWait(driver, 10).until(ec.staleness_of(old))
+
+    def replaced(_driver: webdriver.Chrome) -> bool:
+        try:
+            old.is_enabled()
+        except WebDriverException:  # stale, or "node does not belong to the document" mid-navigation
+            return True
+        return False
+
+    WebDriverWait(driver, 10).until(replaced)
 
 
 def _screenshot(driver: webdriver.Chrome, name: str, width: int = 1366) -> Path:

@@ -19,8 +19,11 @@ def _run(command, args, **kwargs):
 
 def test_users_add_list_disable_enable_reset_unlock(workspace):
     config = str(workspace / "auditor.toml")
-    added = _run(users, ["add", "Root", "--role", "admin", "--name", "Root Admin", "--config", config,
-                         "--password-stdin"], input=PASSWORD + "\n")
+    added = _run(
+        users,
+        ["add", "Root", "--role", "admin", "--name", "Root Admin", "--config", config, "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
     assert added.exit_code == 0, added.output
     assert "added root (admin)" in added.output
     listed = _run(users, ["list", "--config", config])
@@ -46,8 +49,9 @@ def test_users_add_list_disable_enable_reset_unlock(workspace):
 
 def test_users_add_prompts_for_the_password_twice(workspace):
     config = str(workspace / "auditor.toml")
-    result = _run(users, ["add", "sofia", "--role", "security_officer", "--config", config],
-                  input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = _run(
+        users, ["add", "sofia", "--role", "security_officer", "--config", config], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert result.exit_code == 0 and "added sofia" in result.output
     changed = _run(users, ["set-password", "sofia", "--config", config], input="another long passphrase\n" * 2)
     assert changed.exit_code == 0 and "password set for sofia" in changed.output
@@ -69,7 +73,7 @@ def test_serve_refuses_to_start_without_the_keys(tmp_path, monkeypatch):
 def test_serve_runs_waitress_with_host_and_port(workspace, monkeypatch):
     calls = []
     monkeypatch.setattr(waitress, "serve", lambda app, **kw: calls.append((app, kw)))
-    result = _run(serve, ["--config", str(workspace / "auditor.toml"), "--host", "0.0.0.0", "--port", "8123"])
+    result = _run(serve, ["--config", str(workspace / "auditor.toml"), "--host", "0.0.0.0", "--port", "8123"])  # noqa: S104
     assert result.exit_code == 0, result.output
     app, options = calls[0]
     assert isinstance(app, Flask)

@@ -131,7 +131,9 @@ def test_acknowledge_assign_comment_and_reopen(officer, db):
     finding_id = _finding(db)
     assert officer.post(f"/findings/{finding_id}/acknowledge").status_code == 302
     assert officer.post(f"/findings/{finding_id}/assign", {"assignee": "sofia"}).status_code == 302
-    assert officer.post(f"/findings/{finding_id}/comment", {"body": "Asked <b>Anna</b> to remove it"}).status_code == 302
+    assert (
+        officer.post(f"/findings/{finding_id}/comment", {"body": "Asked <b>Anna</b> to remove it"}).status_code == 302
+    )
     page = officer.get(f"/findings/{finding_id}").text
     assert 'id="ack-tag"' in page and "assigned to sofia" in page
     assert "Asked &lt;b&gt;Anna&lt;/b&gt; to remove it" in page  # escaped, not markup
@@ -141,7 +143,9 @@ def test_acknowledge_assign_comment_and_reopen(officer, db):
     with db.session() as session:
         row = session.exec(select(triage).where(triage.c.finding_id == finding_id)).mappings().one()
         comments = session.exec(select(func.count()).select_from(FindingComment.__table__)).scalar_one()
-        actions = [e["action"] for e in web_audit.list_entries(session, target_kind="finding", target_id=str(finding_id))]
+        actions = [
+            e["action"] for e in web_audit.list_entries(session, target_kind="finding", target_id=str(finding_id))
+        ]
     assert row["acknowledged_at"] is None and row["assignee"] == "sofia" and comments == 1
     assert actions == ["finding_reopened", "finding_commented", "finding_assigned", "finding_acknowledged"]
 
@@ -157,8 +161,12 @@ def test_assigning_to_someone_who_cannot_triage_is_refused(officer, settings, db
 
 
 def _accept(officer, finding_id, **changes):
-    form = {"reason": "Agency contract ends next month", "approver": "ciso@kwiatek.example",
-            "expires": (officer.clock().date() + timedelta(days=30)).isoformat(), **changes}
+    form = {
+        "reason": "Agency contract ends next month",
+        "approver": "ciso@kwiatek.example",
+        "expires": (officer.clock().date() + timedelta(days=30)).isoformat(),
+        **changes,
+    }
     return officer.post(f"/findings/{finding_id}/accept-risk", form)
 
 
@@ -189,7 +197,9 @@ def test_accepted_risk_mutes_now_is_honoured_by_the_next_scan_and_can_be_withdra
     exceptions, events = RiskExceptionRow.__table__, FindingEvent.__table__
     with db.session() as session:
         row = session.exec(select(exceptions)).mappings().one()
-        status = session.exec(select(_F.c.status, _F.c.exception_id, _F.c.fingerprint).where(_F.c.id == finding_id)).one()
+        status = session.exec(
+            select(_F.c.status, _F.c.exception_id, _F.c.fingerprint).where(_F.c.id == finding_id)
+        ).one()
         changes = session.exec(select(events.c.change).where(events.c.finding_id == finding_id)).all()
     assert row["expires_on"] == expires and row["approved_by"] == "ciso@kwiatek.example"
     assert row["fingerprint"] == status.fingerprint and status.status == "accepted"
@@ -222,15 +232,17 @@ def test_resolved_findings_cannot_be_accepted(officer, db):
 def test_bulk_actions_ask_for_confirmation_first(officer, db):
     ids = [r["id"] for r in _open_findings(db)][:3]
     token_page = "/findings"
-    confirm = officer.post("/findings/bulk", {"action": "acknowledge", "ids": [str(i) for i in ids]},
-                           token_from=token_page)
+    confirm = officer.post(
+        "/findings/bulk", {"action": "acknowledge", "ids": [str(i) for i in ids]}, token_from=token_page
+    )
     assert confirm.status_code == 200 and "Confirm: acknowledge 3 finding(s)" in confirm.text
     with db.session() as session:
         assert session.exec(select(FindingTriage.__table__)).all() == []  # nothing happened yet
     unconfirmed = officer.post("/findings/bulk/apply", {"action": "acknowledge", "ids": [str(i) for i in ids]})
     assert unconfirmed.status_code == 400
-    done = officer.post("/findings/bulk/apply",
-                        {"action": "acknowledge", "ids": [str(i) for i in ids], "confirm": "yes"})
+    done = officer.post(
+        "/findings/bulk/apply", {"action": "acknowledge", "ids": [str(i) for i in ids], "confirm": "yes"}
+    )
     assert done.status_code == 302
     triage = FindingTriage.__table__
     with db.session() as session:
@@ -240,9 +252,14 @@ def test_bulk_actions_ask_for_confirmation_first(officer, db):
 
 def test_bulk_accept_risk_creates_one_exception_per_finding(officer, db):
     ids = [r["id"] for r in _open_findings(db)][:2]
-    form = {"action": "accept_risk", "ids": [str(i) for i in ids], "confirm": "yes",
-            "reason": "Seasonal agency, reviewed weekly", "approver": "ciso@kwiatek.example",
-            "expires": (officer.clock().date() + timedelta(days=7)).isoformat()}
+    form = {
+        "action": "accept_risk",
+        "ids": [str(i) for i in ids],
+        "confirm": "yes",
+        "reason": "Seasonal agency, reviewed weekly",
+        "approver": "ciso@kwiatek.example",
+        "expires": (officer.clock().date() + timedelta(days=7)).isoformat(),
+    }
     assert officer.post("/findings/bulk/apply", form).status_code == 302
     with db.session() as session:
         rows = session.exec(select(RiskExceptionRow.__table__.c.fingerprint)).all()
@@ -254,8 +271,11 @@ def test_finding_detail_shows_evidence_rationale_and_history(officer, db):
     finding_id = next(r["id"] for r in _open_findings(db) if r["person"])
     with db.session() as session:
         rule = session.exec(select(_F.c.rule).where(_F.c.id == finding_id)).scalar_one()
-        session.exec(insert(FindingComment.__table__).values(finding_id=finding_id, at=officer.clock(),
-                                                             author="sofia", body="first look"))
+        session.exec(
+            insert(FindingComment.__table__).values(
+                finding_id=finding_id, at=officer.clock(), author="sofia", body="first look"
+            )
+        )
     page = officer.get(f"/findings/{finding_id}").text
     assert "Rationale" in page and "Remediation" in page and rule in page
     assert "Facts the rule was judged on" in page and "opened (scan #1)" in page and "first look" in page

@@ -235,7 +235,7 @@ def test_idle_and_absolute_timeouts(settings, db, app, clock):
 
 
 def test_pending_sign_in_expires(settings, db, app, clock):
-    seed = enrolled_user(settings, db, "sofia", "security_officer")
+    enrolled_user(settings, db, "sofia", "security_officer")
     browser = Browser(app, clock)
     browser.password("sofia")
     clock.advance(settings.web.pending_login_minutes * 60 + 1)
@@ -271,3 +271,22 @@ def test_disabling_a_user_ends_all_their_sessions_at_once(settings, db, app, clo
     assert one.get("/people").status_code == 302 and two.get("/people").status_code == 302
     clock.advance(30)
     assert Browser(app, clock).password("hanna").status_code == 401
+
+
+def test_without_secure_cookies_the_names_lose_the_host_prefix(settings, db, clock):
+    from auditor.web import create_app
+
+    plain = settings.model_copy(update={"web": settings.web.model_copy(update={"cookie_secure": False})})
+    app = create_app(plain, clock=clock)
+    try:
+        seed = enrolled_user(plain, db, "sofia", "security_officer")
+        browser = Browser(app, clock)
+        token = csrf_of(browser.client.get("/login").text)
+        first = browser.client.post("/login", data={"username": "sofia", "password": PASSWORD, "csrf_token": token})
+        cookie = next(h for h in first.headers.getlist("Set-Cookie") if h.startswith("auditor-session="))
+        assert "Secure" not in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        token = csrf_of(browser.client.get("/login/code").text)
+        done = browser.client.post("/login/code", data={"code": code_at(seed, clock()), "csrf_token": token})
+        assert done.status_code == 302 and "Strict-Transport-Security" not in done.headers
+    finally:
+        app.extensions["auditor"].db.dispose()

@@ -10,7 +10,9 @@ from sqlalchemy import inspect
 
 from auditor.storage.db import alembic_config, create_db_engine, upgrade
 from auditor.storage.tables import metadata
-from auditor.storage.web_tables import WEB_TABLES
+from auditor.storage.web_tables import FINDING_LIST_INDEXES, WEB_TABLES
+
+OUR_INDEXES = {index.name for index in FINDING_LIST_INDEXES}
 
 
 def _table_of(entry) -> str | None:
@@ -29,6 +31,18 @@ def _table_of(entry) -> str | None:
     return rest[1] if len(rest) > 1 else None  # modify_*: (kind, schema, table, column, ...)
 
 
+def _ours(entry) -> bool:
+    """Whether a diff entry concerns a web table or one of the finding indexes of migration 0002_web."""
+    first = entry[0] if isinstance(entry, list) else entry
+    if first[0] in ("add_index", "remove_index") and first[1].name in OUR_INDEXES:
+        return True
+    return _table_of(entry) in WEB_TABLES
+
+
+def _finding_indexes(engine) -> set[str]:
+    return {index["name"] for index in inspect(engine).get_indexes("finding")}
+
+
 def test_upgrade_creates_the_web_tables_without_drift(backend_settings):
     engine = create_db_engine(backend_settings.storage_url)
     try:
@@ -37,7 +51,8 @@ def test_upgrade_creates_the_web_tables_without_drift(backend_settings):
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             diff = compare_metadata(context, metadata())
-        assert [entry for entry in diff if _table_of(entry) in WEB_TABLES] == []
+        assert [entry for entry in diff if _ours(entry)] == []
+        assert _finding_indexes(engine) >= OUR_INDEXES
     finally:
         engine.dispose()
 
@@ -53,6 +68,7 @@ def test_downgrade_of_the_branch_drops_only_the_web_tables(backend_settings):
             command.downgrade(config, "0002_web@-1")
         after = set(inspect(engine).get_table_names())
         assert before - after == set(WEB_TABLES)
+        assert not OUR_INDEXES & _finding_indexes(engine)
         upgrade(engine)  # and back
         assert set(WEB_TABLES) <= set(inspect(engine).get_table_names())
     finally:
@@ -71,6 +87,6 @@ def test_the_filtered_drift_check_does_see_a_change_in_a_web_table(backend_setti
         changed.tables["web_session"].append_column(Column("extra", Integer, nullable=True))
         with engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), changed)
-        assert [entry[0] for entry in diff if _table_of(entry) in WEB_TABLES] == ["add_column"]
+        assert [entry[0] for entry in diff if _ours(entry)] == ["add_column"]
     finally:
         engine.dispose()

@@ -10,7 +10,11 @@ from sqlalchemy import func, select
 
 from auditor.model import CATEGORIES
 from auditor.services import web_audit, web_users
+from auditor.services.web_secrets import load_web_keys
+from auditor.services.web_totp import code_at
 from auditor.storage.tables import DirectoryPerson, Finding, InvAccount
+from auditor.storage.web_tables import WebUser
+from auditor.web.guard import csrf_exempt, public, requires
 from tests.web.conftest import BASE_URL, PASSWORD, Browser, csrf_of, enrolled_user
 
 _F = Finding.__table__
@@ -30,8 +34,9 @@ def test_dashboard_counts_match_the_database(settings, db, app, clock):
     page = browser.get("/dashboard").text
     with db.session() as session:
         total = session.exec(select(func.count()).select_from(_F).where(_F.c.status == "open")).scalar_one()
-        by_category = dict(session.exec(select(_F.c.category, func.count()).where(_F.c.status == "open")
-                                        .group_by(_F.c.category)).all())
+        by_category = dict(
+            session.exec(select(_F.c.category, func.count()).where(_F.c.status == "open").group_by(_F.c.category)).all()
+        )
     assert f'<span class="num">{total}</span> open findings' in page
     for category, count in by_category.items():
         assert category in CATEGORIES
@@ -47,7 +52,8 @@ def test_hr_lands_on_people_and_sees_offboarding_state(settings, db, app, clock)
     acc, people = InvAccount.__table__, DirectoryPerson.__table__
     with db.session() as session:
         leaver = session.exec(
-            select(people.c.uid).join(acc, acc.c.person_uid == people.c.uid)
+            select(people.c.uid)
+            .join(acc, acc.c.person_uid == people.c.uid)
             .where(people.c.status != "active", acc.c.gone_at.is_(None))
         ).first()[0]
     listing = browser.get("/people?status=departed").text
@@ -94,13 +100,25 @@ def test_scans_history_and_start(settings, db, app, clock, scan_calls):
 
 def test_admin_manages_users_and_cannot_remove_the_last_admin(settings, db, app, clock):
     browser, _ = _signed_in(settings, db, app, clock, "root", "admin")
-    added = browser.post("/admin/users", {"username": "Olga", "display_name": "Olga K", "role": "security_officer",
-                                         "password": PASSWORD, "confirm_password": PASSWORD}, token_from="/admin/users")
+    added = browser.post(
+        "/admin/users",
+        {
+            "username": "Olga",
+            "display_name": "Olga K",
+            "role": "security_officer",
+            "password": PASSWORD,
+            "confirm_password": PASSWORD,
+        },
+        token_from="/admin/users",
+    )
     assert added.status_code == 302
     page = browser.get("/admin/users").text
     assert 'id="user-olga"' in page and "two-factor not set up" in page
-    weak = browser.post("/admin/users", {"username": "weak", "role": "hr", "password": "short",
-                                        "confirm_password": "short"}, token_from="/admin/users")
+    weak = browser.post(
+        "/admin/users",
+        {"username": "weak", "role": "hr", "password": "short", "confirm_password": "short"},
+        token_from="/admin/users",
+    )
     assert "password too short" in browser.get(weak.location).text
     refused = browser.post("/admin/users/root/disable", token_from="/admin/users")
     assert "last enabled administrator" in browser.get(refused.location).text
@@ -128,7 +146,7 @@ def test_audit_trail_is_shown_to_admins_and_cannot_be_edited(settings, db, app, 
     page = browser.get("/admin/audit").text
     assert "login failed" in page and "password accepted" in page
     filtered = browser.get("/admin/audit?action=login_failed").text
-    assert filtered.count("<tr class=\"attention\">") == 1
+    assert filtered.count('<tr class="attention">') == 1
     methods = {m for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin/audit") for m in rule.methods}
     assert methods <= {"GET", "HEAD", "OPTIONS"}
 
@@ -150,8 +168,17 @@ def test_security_headers_on_pages_and_static_files(browser):
 
 def test_pages_contain_no_inline_scripts_or_styles(settings, db, app, clock):
     browser, _ = _signed_in(settings, db, app, clock, "root", "admin")
-    for path in ("/dashboard", "/findings", "/findings/1", "/people", "/platforms", "/scans", "/admin/users",
-                 "/admin/audit", "/account"):
+    for path in (
+        "/dashboard",
+        "/findings",
+        "/findings/1",
+        "/people",
+        "/platforms",
+        "/scans",
+        "/admin/users",
+        "/admin/audit",
+        "/account",
+    ):
         html = browser.get(path).text
         assert "<script" not in html and " style=" not in html and "<style" not in html, path
 
@@ -164,18 +191,24 @@ def test_forms_without_a_valid_csrf_token_are_refused(settings, db, app, clock):
     assert "form expired" in missing.text
     other, _ = _signed_in(settings, db, app, clock, "olga", "security_officer")
     stolen = csrf_of(other.get("/account").text)  # another session's token
-    assert browser.client.post("/findings/1/acknowledge", data={"csrf_token": stolen},
-                               base_url=BASE_URL).status_code == 400
-    cross = browser.client.post("/findings/1/acknowledge", data={"csrf_token": csrf_of(browser.get("/account").text)},
-                                headers={"Sec-Fetch-Site": "cross-site"}, base_url=BASE_URL)
+    assert (
+        browser.client.post("/findings/1/acknowledge", data={"csrf_token": stolen}, base_url=BASE_URL).status_code
+        == 400
+    )
+    cross = browser.client.post(
+        "/findings/1/acknowledge",
+        data={"csrf_token": csrf_of(browser.get("/account").text)},
+        headers={"Sec-Fetch-Site": "cross-site"},
+        base_url=BASE_URL,
+    )
     assert cross.status_code == 403
     anonymous = Browser(app, clock)
-    assert anonymous.client.post("/login", data={"username": "x", "password": "y"}, base_url=BASE_URL).status_code == 400
+    assert (
+        anonymous.client.post("/login", data={"username": "x", "password": "y"}, base_url=BASE_URL).status_code == 400
+    )
 
 
 def test_errors_show_no_stack_trace(settings, db, app, clock):
-    from auditor.web.guard import requires
-
     def boom():
         raise RuntimeError("secret internals: token=abc123")
 
@@ -183,7 +216,9 @@ def test_errors_show_no_stack_trace(settings, db, app, clock):
     browser, _ = _signed_in(settings, db, app, clock, "sofia", "security_officer")
     response = browser.get("/boom")
     assert response.status_code == 500
-    assert "Traceback" not in response.text and "abc123" not in response.text and "The error was logged" in response.text
+    assert (
+        "Traceback" not in response.text and "abc123" not in response.text and "The error was logged" in response.text
+    )
     assert browser.get("/no-such-page").status_code == 404
 
 
@@ -192,10 +227,13 @@ def test_next_never_leaves_the_site(settings, db, app, clock, target):
     seed = enrolled_user(settings, db, "sofia", "security_officer")
     browser = Browser(app, clock)
     token = csrf_of(browser.get("/login").text)
-    first = browser.client.post("/login", data={"username": "sofia", "password": PASSWORD, "csrf_token": token,
-                                                "next": target}, base_url=BASE_URL)
+    first = browser.client.post(
+        "/login",
+        data={"username": "sofia", "password": PASSWORD, "csrf_token": token, "next": target},
+        base_url=BASE_URL,
+    )
     assert "evil" not in first.location
-    done = browser.code(__import__("auditor.services.web_totp", fromlist=["code_at"]).code_at(seed, clock()))
+    done = browser.code(code_at(seed, clock()))
     assert done.location == "/dashboard"
 
 
@@ -207,11 +245,50 @@ def test_next_returns_to_the_requested_page(settings, db, app, clock):
     login_page = browser.get(bounce.location).text
     token = csrf_of(login_page)
     nxt = re.search(r'name="next" value="([^"]+)"', login_page).group(1).replace("&amp;", "&")
-    first = browser.client.post("/login", data={"username": "sofia", "password": PASSWORD, "csrf_token": token,
-                                                "next": nxt}, base_url=BASE_URL)
-    from auditor.services.web_totp import code_at
-
+    first = browser.client.post(
+        "/login", data={"username": "sofia", "password": PASSWORD, "csrf_token": token, "next": nxt}, base_url=BASE_URL
+    )
     token = csrf_of(browser.get(first.location).text)
-    done = browser.client.post("/login/code", data={"code": code_at(seed, clock()), "csrf_token": token,
-                                                    "next": nxt}, base_url=BASE_URL)
+    done = browser.client.post(
+        "/login/code", data={"code": code_at(seed, clock()), "csrf_token": token, "next": nxt}, base_url=BASE_URL
+    )
     assert done.location == "/findings?severity=high"
+
+
+def test_account_password_change_keeps_this_session_and_ends_the_others(settings, db, app, clock):
+    browser, _ = _signed_in(settings, db, app, clock, "sofia", "security_officer")
+    clock.advance(30)
+    other = Browser(app, clock)  # the same user on a second device
+    users = WebUser.__table__
+    with db.session() as session:
+        row = session.exec(select(users).where(users.c.username == "sofia")).mappings().one()
+    seed_other = load_web_keys(settings).seed_cipher.decrypt(row["totp_secret_enc"], row["id"])
+    other.password("sofia")
+    other.code(code_at(seed_other, clock()))
+    wrong = browser.post(
+        "/account/password",
+        {
+            "password": "not it at all",
+            "new_password": "a brand new passphrase",
+            "confirm_password": "a brand new passphrase",
+        },
+    )
+    assert "current password is not correct" in browser.get(wrong.location).text
+    done = browser.post(
+        "/account/password",
+        {"password": PASSWORD, "new_password": "a brand new passphrase", "confirm_password": "a brand new passphrase"},
+    )
+    assert "Password changed" in browser.get(done.location).text
+    assert other.get("/dashboard").status_code == 302
+    assert Browser(app, clock).password("sofia").status_code == 401
+    assert Browser(app, clock).password("sofia", "a brand new passphrase").status_code == 302
+    codes = browser.post("/account/recovery-codes")
+    assert len(re.findall(r"<li><code>([a-z2-7-]{19})</code></li>", codes.text)) == 10
+
+
+def test_csrf_exemption_applies_to_public_machine_endpoints_only(settings, db, app, clock):
+    app.add_url_rule("/hook", "hook", public(csrf_exempt(lambda: "ok")), methods=["POST"])
+    app.add_url_rule("/sneaky", "sneaky", requires("account")(csrf_exempt(lambda: "changed")), methods=["POST"])
+    browser, _ = _signed_in(settings, db, app, clock, "sofia", "security_officer")
+    assert Browser(app, clock).client.post("/hook", base_url=BASE_URL).status_code == 200
+    assert browser.client.post("/sneaky", base_url=BASE_URL).status_code == 400  # signed-in views keep CSRF

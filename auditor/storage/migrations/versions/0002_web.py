@@ -1,4 +1,5 @@
-"""Web UI: tool users, sessions, login throttling, recovery codes, audit trail, finding triage and comments.
+"""Web UI: tool users, sessions, login throttling, recovery codes, audit trail, finding triage and comments,
+and four indexes on ``finding`` for the findings list and the dashboard.
 
 Revision ID: 0002_web
 Revises: 0001
@@ -116,10 +117,21 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
     )
     op.create_index("ix_finding_comment_finding", "finding_comment", ["finding_id"])
+    op.create_index("ix_finding_list_order", "finding", ["status", "severity_rank", "last_seen", "id"])
+    op.create_index("ix_finding_status_first_seen", "finding", ["status", "first_seen", "id"])
+    op.create_index("ix_finding_status_category", "finding", ["status", "category"])
+    op.create_index("ix_finding_status_platform", "finding", ["status", "platform"])
 
 
 def downgrade() -> None:
-    """Drop the web tables (children before parents)."""
+    """Drop the finding indexes and the web tables (children before parents)."""
+    for index in (
+        "ix_finding_status_platform",
+        "ix_finding_status_category",
+        "ix_finding_status_first_seen",
+        "ix_finding_list_order",
+    ):
+        op.drop_index(index, table_name="finding")
     for table in (
         "finding_comment",
         "finding_triage",
