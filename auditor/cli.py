@@ -227,10 +227,11 @@ def policies_validate(ctx: click.Context, config_path: str | None, paths: tuple[
 @main.command()
 @click.option("--dir", "directory", default="auditor-demo", show_default=True, type=click.Path(file_okay=False))
 @click.option("--no-serve", is_flag=True, help="Scan and print the summary, do not serve the web UI.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port of the web UI.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @fail_cleanly
-def demo(directory: str, no_serve: bool, quiet: bool) -> None:
-    """Create a demo workspace for the fictional shop, scan it through the sandbox emulators."""
+def demo(directory: str, no_serve: bool, port: int, quiet: bool) -> None:
+    """Create a demo workspace for the fictional shop, scan it through the sandbox emulators, serve the UI."""
     from auditor.services.demo import run_demo
     from auditor.services.summary import print_summary
 
@@ -241,14 +242,22 @@ def demo(directory: str, no_serve: bool, quiet: bool) -> None:
                f"  auditor findings --config {config_file} --format json --category orphaned_access\n"
                f"  auditor person <uid> --config {config_file}")
     if not no_serve:
-        click.echo("(the web UI is not part of this release yet: nothing to serve)")
+        from auditor.services.web_demo import demo_login_banner, ensure_demo_admin
+        from auditor.web.server import serve as serve_web
+
+        settings = load_settings(config_file)
+        username, password, secret = ensure_demo_admin(settings)
+        click.echo(demo_login_banner(username, password, secret, f"http://127.0.0.1:{port}/"))
+        serve_web(settings, "127.0.0.1", port)
 
 
 def _register_area_commands() -> None:
     """Attach the command groups of the other areas (each lives with its area under auditor/commands/)."""
     from auditor.commands.dsar import dsar as dsar_group
+    from auditor.commands.web import serve, users
 
-    main.add_command(dsar_group)
+    for command in (users, serve, dsar_group):
+        main.add_command(command)
 
 
 _register_area_commands()

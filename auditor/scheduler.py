@@ -97,6 +97,9 @@ def job_specs(settings: Settings) -> list[JobSpec]:
         specs.append(JobSpec(job_id, f"{JOBS}:{func}", (settings, *args), trigger, signature))
 
     names = [p.name for p in settings.platform]
+    for name in settings.offboarding.revocation_platforms:
+        if name not in names:
+            raise ConfigError(f"{source}: offboarding.revocation_platforms: no platform named {name!r}")
     for key in config.scan_cron:
         if key != "*" and key not in names:
             raise ConfigError(f"{source}: scheduler.scan_cron: no platform named {key!r} "

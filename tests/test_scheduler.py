@@ -110,6 +110,13 @@ def test_bad_schedules_name_their_key(scheduler, message):
         job_specs(settings)
 
 
+def test_revocation_for_an_unknown_platform_is_refused_at_start():
+    settings = Settings(platform=[PlatformSettings(kind="meta", name="Shop")],
+                        offboarding={"revocation_platforms": ["Shop on Meta"]})
+    with pytest.raises(ConfigError, match="offboarding.revocation_platforms: no platform named 'Shop on Meta'"):
+        job_specs(settings)
+
+
 # ------------------------------------------------------------------------------------------ run guard
 
 

@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from auditor.config import PlatformSettings, Settings
 from auditor.connectors.http import HttpClient
-from auditor.errors import AuditorError, ConfigError, ConnectorError
+from auditor.errors import AuditorError, ConnectorError
 from auditor.storage.offboarding_tables import OffboardingRevocation, OffboardingRevocationCall
 
 REVOCATIONS = OffboardingRevocation.__table__
@@ -129,8 +129,8 @@ def revoker_for(settings: Settings, platform_name: str, *,
     if platform_name not in settings.offboarding.revocation_platforms:
         return None
     platform = next((p for p in settings.platform if p.name == platform_name), None)
-    if platform is None:
-        raise ConfigError(f"offboarding.revocation_platforms: no platform named {platform_name!r}")
+    if platform is None:  # no longer configured: nothing to call
+        return None
     cls = REVOKERS.get(platform.kind)
     if cls is None:
         return None

@@ -125,11 +125,11 @@ def latest_platforms(session: Session) -> list[dict[str, Any]]:
 
 
 def next_scheduled(session: Session) -> datetime | None:
-    """The next run of a scheduled job, when the scheduler's job table exists (APScheduler's SQLAlchemy store)."""
+    """The next scheduled scan (jobs ``scan:<platform>`` in the scheduler's APScheduler job table), or None."""
     bind = session.get_bind()
     if not inspect(bind).has_table("apscheduler_jobs"):
         return None
-    value = session.exec(text("SELECT MIN(next_run_time) FROM apscheduler_jobs")).scalar()
+    value = session.exec(text("SELECT MIN(next_run_time) FROM apscheduler_jobs WHERE id LIKE 'scan:%'")).scalar()
     return datetime.fromtimestamp(float(value), UTC) if value is not None else None
 
 

@@ -292,3 +292,31 @@ def test_csrf_exemption_applies_to_public_machine_endpoints_only(settings, db, a
     browser, _ = _signed_in(settings, db, app, clock, "sofia", "security_officer")
     assert Browser(app, clock).client.post("/hook", base_url=BASE_URL).status_code == 200
     assert browser.client.post("/sneaky", base_url=BASE_URL).status_code == 400  # signed-in views keep CSRF
+
+
+def test_dashboard_shows_the_next_scheduled_scan(settings, db, app, clock):
+    from datetime import timedelta
+
+    from sqlalchemy import inspect, text
+
+    from auditor.services.web_db import write_session
+
+    soon = clock() + timedelta(hours=3)
+    with write_session(db) as session:
+        if not inspect(db.engine).has_table("apscheduler_jobs"):  # APScheduler's SQLAlchemy job store table
+            session.exec(
+                text(
+                    "CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY, next_run_time FLOAT, "
+                    "job_state BLOB NOT NULL)"
+                )
+            )
+        session.exec(
+            text("INSERT INTO apscheduler_jobs (id, next_run_time, job_state) VALUES (:i, :t, :s)"),
+            params={"i": "report:audit", "t": (clock() + timedelta(hours=1)).timestamp(), "s": b"x"},
+        )
+        session.exec(
+            text("INSERT INTO apscheduler_jobs (id, next_run_time, job_state) VALUES (:i, :t, :s)"),
+            params={"i": "scan:Kwiatek on Meta", "t": soon.timestamp(), "s": b"x"},
+        )
+    browser, _ = _signed_in(settings, db, app, clock, "adam", "auditor")
+    assert f"Next scheduled scan: {soon:%Y-%m-%d %H:%M} UTC" in browser.get("/dashboard").text
