@@ -254,9 +254,10 @@ def demo(directory: str, no_serve: bool, port: int, quiet: bool) -> None:
 def _register_area_commands() -> None:
     """Attach the command groups of the other areas (each lives with its area under auditor/commands/)."""
     from auditor.commands.dsar import dsar as dsar_group
+    from auditor.commands.offboarding import offboard, scheduler
     from auditor.commands.web import serve, users
 
-    for command in (users, serve, dsar_group):
+    for command in (users, serve, offboard, scheduler, dsar_group):
         main.add_command(command)
 
 

@@ -1,6 +1,6 @@
 """``auditor users`` (the tool's own users, for the first administrator and for recovery) and ``auditor serve``.
 
-    auditor users add USERNAME --role admin|security_officer|hr|auditor [--name NAME] [--password-stdin]
+    auditor users add USERNAME --role admin|security_officer|hr|auditor|dpo [--name NAME] [--password-stdin]
     auditor users disable USERNAME        (ends every session of the user at once)
     auditor users enable USERNAME
     auditor users reset-2fa USERNAME      (they enrol a new authenticator at their next sign-in)
@@ -23,6 +23,7 @@ import click
 
 from auditor.config import Settings, load_settings
 from auditor.errors import AuditorError
+from auditor.services.web_users import ROLES
 
 
 def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,7 +84,7 @@ def users() -> None:
 @users.command("add")
 @_config_option
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "security_officer", "hr", "auditor"]), required=True)
+@click.option("--role", type=click.Choice(list(ROLES)), required=True)
 @click.option("--name", "display_name", default=None, help="Full name shown in the UI.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @_fail_cleanly

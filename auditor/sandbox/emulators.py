@@ -21,7 +21,7 @@ def emulator_for(kind: str, company: Any, settings: Settings, platform: Platform
     exactly what the connector sends.
     """
     if kind == "meta":
-        from auditor.sandbox.meta_api import MetaEmulator
+        from auditor.sandbox.meta_writes import MetaWriteEmulator
 
         data = copy.deepcopy(company.meta)
         tokens = data.get("tokens", {})
@@ -31,7 +31,7 @@ def emulator_for(kind: str, company: Any, settings: Settings, platform: Platform
             if env_name in company.meta_extra_tokens:
                 remap[company.meta_extra_tokens[env_name]] = settings.secret(env_name, key="platform.inspect_tokens")
         data["tokens"] = {remap.get(token, token): info for token, info in tokens.items()}
-        return MetaEmulator(data, token=own), "/v25.0"
+        return MetaWriteEmulator(data, token=own), "/v25.0"
     extensions = sandbox_platforms(company) if extensions is None else extensions
     candidates = [x for x in extensions if x.name == platform.name] or [x for x in extensions if x.kind == kind]
     if not candidates or not has_emulator(kind):

@@ -22,6 +22,7 @@ from auditor.errors import ConfigError
 from auditor.sandbox.platforms import SandboxPlatform, has_emulator, sandbox_platforms
 
 DEMO_PLATFORM = "Kwiatek on Meta"
+HR_WEBHOOK_SECRET_ENV = "AUDITOR_HR_WEBHOOK_SECRET"  # noqa: S105 - the name of a variable
 HISTORY_LDIF = "people-earlier.ldif"
 HISTORY_AGE_DAYS = 30
 OWN_TOKEN_ENV = "AUDITOR_META_TOKEN"  # noqa: S105 - the name of a variable, not a secret
@@ -94,6 +95,10 @@ def demo_config_text(company: Any, extensions: list[SandboxPlatform]) -> str:
     for entry in [*company.links, *(e for x in extensions for e in x.links)]:
         parts.append(toml_table("[[matching.links]]", entry))
     parts.append(toml_table("[policies]", {"parameters_file": "policy-parameters.yaml"}))
+    parts.append(toml_table("[offboarding]", {"revocation_platforms": [DEMO_PLATFORM]}))
+    parts.append(toml_table("[dsar]", {
+        "controller_name": company.name, "contact_email": f"rodo@{company.domain}", "timezone": "Europe/Warsaw",
+    }))
     return "\n".join(parts)
 
 
@@ -128,6 +133,7 @@ def create_workspace(directory: Path, *, now: datetime | None = None) -> Path:
     tokens = {OWN_TOKEN_ENV: f"sandbox-{secrets.token_hex(16)}"}
     tokens.update({env: f"sandbox-{secrets.token_hex(16)}" for env in company.meta_extra_tokens})
     tokens.update({x.token_variable: sandbox_secret(x.token) for x in extensions if has_emulator(x.kind)})
+    tokens[HR_WEBHOOK_SECRET_ENV] = sandbox_secret("")
     tokens.update({  # further credentials an extension names, e.g. a developer token
         value: sandbox_secret("") for x in extensions
         for key, value in x.settings.get("options", {}).items() if key.endswith("_env") and isinstance(value, str)

@@ -27,6 +27,7 @@ ROLES: dict[str, str] = {
     "security_officer": "Security officer",
     "hr": "HR",
     "auditor": "Auditor (read-only)",
+    "dpo": "Data protection officer",
 }
 """Role id -> label."""
 

@@ -27,6 +27,9 @@ AREAS = (
     "auditor.web.platforms",
     "auditor.web.scans",
     "auditor.web.admin",
+    "auditor.web.offboarding_api",
+    "auditor.web.offboarding_views",
+    "auditor.web.dsar_views",
 )
 """One module per area, each with a blueprint ``bp`` whose views declare ``@requires(permission)``.
 To add an area: write the module, add its permission to ``roles.PERMISSIONS``, list it here, add its menu

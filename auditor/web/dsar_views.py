@@ -9,9 +9,8 @@ the request with the reason and HTTP 409.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
@@ -21,16 +20,11 @@ from auditor.dsar.register import CHANNELS, CLOSED_STATUSES, REQUEST_TYPES, STAT
 from auditor.errors import AuditorError
 from auditor.services import dsar as service
 from auditor.web.context import web
-from auditor.web.guard import PERMISSION_ATTR
+from auditor.web.guard import requires
 
 bp = Blueprint("dsar", __name__, url_prefix="/dsar")
 
 VIEW, MANAGE, PROCESSING = "dsar.view", "dsar.manage", "dsar.processing"
-ENDPOINT_PERMISSIONS = {
-    "dsar.index": VIEW, "dsar.show": VIEW, "dsar.new": MANAGE, "dsar.create": MANAGE, "dsar.step": MANAGE,
-    "dsar.pack": MANAGE, "dsar.erase": MANAGE, "dsar.processing": PROCESSING,
-}
-"""Endpoint -> the permission it declares (for the lead's RBAC table and the tests)."""
 STEPS: dict[str, tuple[str, tuple[str, ...]]] = {
     # form action -> (service step, form fields passed on)
     "start": ("start", ()),
@@ -44,17 +38,6 @@ STEPS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 _DATE_FIELDS = {"on", "notice_on"}
 
-View = TypeVar("View", bound=Callable[..., Any])
-
-
-def _needs(permission: str) -> Callable[[View], View]:
-    """Declare the permission a view needs (read by the app's access guard; deny by default)."""
-
-    def mark(view: View) -> View:
-        setattr(view, PERMISSION_ATTR, permission)
-        return view
-
-    return mark
 
 
 def _actor() -> str:
@@ -77,7 +60,7 @@ def _choices() -> dict[str, Any]:
 
 
 @bp.get("/")
-@_needs(VIEW)
+@requires(VIEW)
 def index() -> str:
     """The register: open requests (or closed / all), soonest due first, with days left."""
     status = request.args.get("status", "open")
@@ -89,14 +72,14 @@ def index() -> str:
 
 
 @bp.get("/new")
-@_needs(MANAGE)
+@requires(MANAGE)
 def new() -> str:
     """The form to register a request."""
     return render_template("dsar/new.html", form={}, error=None, **_choices())
 
 
 @bp.post("/new")
-@_needs(MANAGE)
+@requires(MANAGE)
 def create() -> Response | tuple[str, int]:
     """Register a request from the form."""
     form = request.form
@@ -130,14 +113,14 @@ def _show(request_id: int, *, error: str | None = None, status: int = 200) -> tu
 
 
 @bp.get("/<int:request_id>")
-@_needs(VIEW)
+@requires(VIEW)
 def show(request_id: int) -> tuple[str, int]:
     """One request: deadline, identity, clock stops, history, packs, and the forms of the next steps."""
     return _show(request_id)
 
 
 @bp.post("/<int:request_id>/step/<action>")
-@_needs(MANAGE)
+@requires(MANAGE)
 def step(request_id: int, action: str) -> Response | tuple[str, int]:
     """One lifecycle step from a form on the request page."""
     if action not in STEPS:
@@ -161,7 +144,7 @@ def step(request_id: int, action: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/<int:request_id>/pack")
-@_needs(MANAGE)
+@requires(MANAGE)
 def pack(request_id: int) -> Response | tuple[str, int]:
     """Search every source, build the answer pack and download it as a ZIP (its SHA-256 is registered)."""
     context = web()
@@ -181,7 +164,7 @@ def pack(request_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/<int:request_id>/erase")
-@_needs(MANAGE)
+@requires(MANAGE)
 def erase(request_id: int) -> Response | tuple[str, int]:
     """Decide an erasure request (and pseudonymise where no exception applies); ``dry_run`` only shows it."""
     context = web()
@@ -199,7 +182,7 @@ def erase(request_id: int) -> Response | tuple[str, int]:
 
 
 @bp.get("/processing")
-@_needs(PROCESSING)
+@requires(PROCESSING)
 def processing() -> str:
     """The Art. 30 records of processing of the auditor itself."""
     return render_template("dsar/processing.html", record=service.processing_record(web().settings))

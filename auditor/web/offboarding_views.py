@@ -1,7 +1,7 @@
 """HR offboarding pages: the cases, one case with its items, opening a case (the HR button), re-checking it,
 the evidence PDF, and a security officer's decision on a proposed revocation.
 
-Blueprint ``offboarding`` under ``/offboarding``. Permissions (to add to ``auditor.web.roles.PERMISSIONS``):
+Blueprint ``offboarding`` under ``/offboarding``. Permissions (in ``auditor.web.roles.PERMISSIONS``):
 ``offboarding.view`` (the list, one case, its evidence), ``offboarding.open`` (open a case, re-check it) and
 ``offboarding.approve`` (approve or reject a proposed revocation; the service also refuses anyone but a
 security officer, and the person who opened the case). Views parse the form and call
@@ -10,10 +10,9 @@ security officer, and the person who opened the case). Views parse the form and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
@@ -22,35 +21,12 @@ from auditor.offboarding.cases import CaseError
 from auditor.offboarding.revocation import RevocationError
 from auditor.services import offboarding as service
 from auditor.web.context import web
-from auditor.web.guard import PERMISSION_ATTR
+from auditor.web.guard import requires
 
 bp = Blueprint("offboarding", __name__, url_prefix="/offboarding")
 
 VIEW, OPEN, APPROVE = "offboarding.view", "offboarding.open", "offboarding.approve"
-ENDPOINT_PERMISSIONS = {
-    "offboarding.index": VIEW,
-    "offboarding.show": VIEW,
-    "offboarding.evidence": VIEW,
-    "offboarding.new": OPEN,
-    "offboarding.create": OPEN,
-    "offboarding.check": OPEN,
-    "offboarding.decide": APPROVE,
-}
-"""Endpoint -> the permission it declares (for the lead's RBAC table and the tests)."""
-ROLES = {VIEW: ("admin", "security_officer", "hr", "auditor"), OPEN: ("admin", "hr"), APPROVE: ("security_officer",)}
-"""Permission -> the roles that should hold it."""
 
-View = TypeVar("View", bound=Callable[..., Any])
-
-
-def _needs(permission: str) -> Callable[[View], View]:
-    """Declare the permission a view needs (read by the app's access guard; deny by default)."""
-
-    def mark(view: View) -> View:
-        setattr(view, PERMISSION_ATTR, permission)
-        return view
-
-    return mark
 
 
 def _case_or_404(case_id: int) -> dict[str, Any]:
@@ -62,7 +38,7 @@ def _case_or_404(case_id: int) -> dict[str, Any]:
 
 
 @bp.get("/")
-@_needs(VIEW)
+@requires(VIEW)
 def index() -> str:
     """Cases, newest first (open ones by default)."""
     status = request.args.get("status", "open")
@@ -74,14 +50,14 @@ def index() -> str:
 
 
 @bp.get("/new")
-@_needs(OPEN)
+@requires(OPEN)
 def new() -> str:
     """The form HR fills in for a leaver."""
     return render_template("offboarding/new.html", form={}, error=None)
 
 
 @bp.post("/new")
-@_needs(OPEN)
+@requires(OPEN)
 def create() -> Response | tuple[str, int]:
     """Open the case (the targeted check runs at once) and show it."""
     form = request.form
@@ -115,14 +91,14 @@ def create() -> Response | tuple[str, int]:
 
 
 @bp.get("/<int:case_id>")
-@_needs(VIEW)
+@requires(VIEW)
 def show(case_id: int) -> str:
     """One case: deadline, platforms, items with their state and times, revocations."""
     return render_template("offboarding/show.html", case=_case_or_404(case_id))
 
 
 @bp.post("/<int:case_id>/check")
-@_needs(OPEN)
+@requires(OPEN)
 def check(case_id: int) -> Response:
     """Re-check the case now."""
     _case_or_404(case_id)
@@ -133,7 +109,7 @@ def check(case_id: int) -> Response:
 
 
 @bp.get("/<int:case_id>/evidence")
-@_needs(VIEW)
+@requires(VIEW)
 def evidence(case_id: int) -> Response:
     """The evidence PDF attached to a closed case."""
     case = _case_or_404(case_id)
@@ -150,7 +126,7 @@ def evidence(case_id: int) -> Response:
 
 
 @bp.post("/revocations/<int:revocation_id>")
-@_needs(APPROVE)
+@requires(APPROVE)
 def decide(revocation_id: int) -> Response:
     """A security officer approves (it runs at once) or rejects a proposed revocation."""
     action = request.form.get("action")

@@ -9,28 +9,29 @@ ADMIN = "admin"
 SECURITY_OFFICER = "security_officer"
 HR = "hr"
 AUDITOR = "auditor"
-ALL_ROLES = (ADMIN, SECURITY_OFFICER, HR, AUDITOR)
+DPO = "dpo"  # data protection officer: the GDPR request register
+ALL_ROLES = (ADMIN, SECURITY_OFFICER, HR, AUDITOR, DPO)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "account": frozenset(ALL_ROLES),
+    "account": frozenset(ALL_ROLES),  # one's own account: password, recovery codes, sign out everywhere
     "dashboard.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
     "findings.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
     "findings.export": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
     "findings.triage": frozenset({ADMIN, SECURITY_OFFICER}),
     "findings.accept_risk": frozenset({ADMIN, SECURITY_OFFICER}),
-    "people.view": frozenset(ALL_ROLES),
+    "people.view": frozenset({ADMIN, SECURITY_OFFICER, HR, AUDITOR}),
     "platforms.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
     "scans.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),
     "scans.start": frozenset({ADMIN, SECURITY_OFFICER}),
     "users.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),
     # the areas that plug in with their own blueprints (auditor/web/offboarding_views.py, dsar_views.py):
-    "offboarding.view": frozenset(ALL_ROLES),
+    "offboarding.view": frozenset({ADMIN, SECURITY_OFFICER, HR, AUDITOR}),
     "offboarding.open": frozenset({ADMIN, HR}),
     "offboarding.approve": frozenset({SECURITY_OFFICER}),
-    "dsar.view": frozenset({ADMIN, SECURITY_OFFICER}),
-    "dsar.manage": frozenset({ADMIN, SECURITY_OFFICER}),
-    "dsar.processing": frozenset({ADMIN, SECURITY_OFFICER}),
+    "dsar.view": frozenset({ADMIN, SECURITY_OFFICER, DPO}),
+    "dsar.manage": frozenset({ADMIN, SECURITY_OFFICER, DPO}),
+    "dsar.processing": frozenset({ADMIN, SECURITY_OFFICER, DPO, AUDITOR}),
 }
 """Permission -> roles holding it. HR sees people and offboarding (state and evidence) and nothing else."""
 
@@ -44,4 +45,6 @@ def allowed(role: str | None, permission: str | None) -> bool:
 
 def home_endpoint(role: str) -> str:
     """Where a role lands after signing in."""
-    return "dashboard.index" if allowed(role, "dashboard.view") else "people.index"
+    if allowed(role, "dashboard.view"):
+        return "dashboard.index"
+    return "dsar.index" if role == DPO else "people.index"
