@@ -255,9 +255,10 @@ def _register_area_commands() -> None:
     """Attach the command groups of the other areas (each lives with its area under auditor/commands/)."""
     from auditor.commands.dsar import dsar as dsar_group
     from auditor.commands.offboarding import offboard, scheduler
+    from auditor.commands.report import report as report_group
     from auditor.commands.web import serve, users
 
-    for command in (users, serve, offboard, scheduler, dsar_group):
+    for command in (report_group, users, serve, offboard, scheduler, dsar_group):
         main.add_command(command)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -131,9 +132,14 @@ class PolicySettings(_Section):
 
 
 class SandboxSettings(_Section):
-    """The built-in emulators: platforms whose base_url is ``sandbox://KIND`` are served in-process."""
+    """The built-in emulators: platforms whose base_url is ``sandbox://KIND`` are served in-process.
+
+    ``epoch`` is the moment the fictional company's dates are relative to (the demo sets it when it creates
+    the workspace), so every scan sees the same data and stored events are not duplicated.
+    """
 
     company_seed: int = 7
+    epoch: datetime | None = None
 
 
 class WebSettings(_Section):

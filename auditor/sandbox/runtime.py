@@ -35,7 +35,8 @@ def running_sandboxes(settings: Settings, *, now: datetime | None = None) -> Ite
     from auditor.sandbox.platforms import sandbox_platforms
     from auditor.sandbox.server import serve
 
-    company = build_company(settings.sandbox.company_seed, now=now or datetime.now(UTC))
+    epoch = settings.sandbox.epoch or now or datetime.now(UTC)
+    company = build_company(settings.sandbox.company_seed, now=epoch)
     extensions = sandbox_platforms(company) if any(p.kind != "meta" for p in sandboxed) else []
     replaced: list[PlatformSettings] = []
     with ExitStack() as stack:

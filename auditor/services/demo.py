@@ -32,6 +32,8 @@ def toml_value(value: Any) -> str:
     """A TOML literal for a str, bool, number, list or inline table (JSON escapes are valid TOML)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, (list, tuple)):
@@ -81,6 +83,7 @@ def demo_config_text(company: Any, extensions: list[SandboxPlatform]) -> str:
         "# emulators (base_url sandbox://meta). Tokens are random sandbox values in secrets.env.\n",
         'secrets_file = "secrets.env"\n',
         toml_table("[storage]", {"url": "sqlite:///auditor.db"}),
+        toml_table("[sandbox]", {"company_seed": company.seed, "epoch": company.now}),
         toml_table("[directory]", {"kind": "ldif", "path": "people.ldif", **company.directory_settings}),
         toml_table("[[platform]]", {
             "kind": "meta", "name": DEMO_PLATFORM, "base_url": "sandbox://meta",

@@ -152,4 +152,8 @@ def test_every_view_declares_the_documented_permission() -> None:
     app.register_blueprint(dsar_views.bp)
     declared = {endpoint: getattr(view, PERMISSION_ATTR) for endpoint, view in app.view_functions.items()
                 if endpoint.startswith("dsar.")}
-    assert declared == dsar_views.ENDPOINT_PERMISSIONS
+    assert declared == {
+        "dsar.index": "dsar.view", "dsar.show": "dsar.view", "dsar.new": "dsar.manage", "dsar.create": "dsar.manage",
+        "dsar.step": "dsar.manage", "dsar.pack": "dsar.manage", "dsar.erase": "dsar.manage",
+        "dsar.processing": "dsar.processing",
+    }

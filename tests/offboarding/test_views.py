@@ -11,26 +11,19 @@ from flask import Flask
 
 from auditor.services import web_secrets
 from auditor.services.web_demo import ensure_web_secrets
-from auditor.web import create_app, roles
-from auditor.web.offboarding_api import bp as api_bp
-from auditor.web.offboarding_views import ROLES, bp
+from auditor.web import create_app
 from tests.offboarding.conftest import LEAVER, leaver_body, signed
 from tests.web.conftest import Browser, Clock, enrolled_user
 
 
 @pytest.fixture
 def app(hr, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    """The web app over the workspace, with the offboarding pages and their permissions (as the lead wires them)."""
+    """The real web app over the workspace (it carries the offboarding pages and the signed HR endpoint)."""
     monkeypatch.setattr(web_secrets, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     monkeypatch.setattr(web_secrets, "_DUMMY_HASH", None)
-    for permission, holders in ROLES.items():
-        monkeypatch.setitem(roles.PERMISSIONS, permission, frozenset(holders))
     ensure_web_secrets(hr.settings)
     application = create_app(hr.settings, clock=Clock())
-    if "offboarding" not in application.blueprints:
-        application.register_blueprint(bp)
-    if "offboarding_api" not in application.blueprints:
-        application.register_blueprint(api_bp)
+    assert {"offboarding", "offboarding_api"} <= set(application.blueprints)
     yield application
     application.extensions["auditor"].db.dispose()
 
