@@ -156,6 +156,9 @@ def test_an_oversized_body_is_refused(api, hr):
 
 def test_without_a_configured_secret_the_webhook_is_unavailable(api, hr, monkeypatch):
     monkeypatch.delenv("AUDITOR_HR_WEBHOOK_SECRET")
+    secrets = hr.settings.resolve_path(hr.settings.secrets_file)
+    kept = [line for line in secrets.read_text().splitlines() if not line.startswith("AUDITOR_HR_WEBHOOK_SECRET=")]
+    secrets.write_text("\n".join(kept) + "\n")
     answer = _post(api, *signed(leaver_body()))
     assert answer.status_code == 503
     assert "not configured" in answer.get_json()["error"]
