@@ -6,7 +6,6 @@ Exit codes: 0 clean; 1 open findings at or above ``--fail-on``; 2 usage, config 
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -15,8 +14,8 @@ from typing import Any
 
 import click
 
-from auditor.config import Settings, load_settings
-from auditor.errors import AuditorError
+from auditor.commands.common import config_option, fail_cleanly, settings_from
+from auditor.config import load_settings
 from auditor.model import CATEGORIES, Severity
 from auditor.output import write_csv, write_json, write_table
 
@@ -28,33 +27,6 @@ JSON_FINDING_KEYS = (
     "account_email", "person", "asset", "role", "message", "evidence", "first_seen", "last_seen", "subject",
 )
 SEVERITIES = [s.value for s in Severity]
-
-
-def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an AuditorError into one plain line on stderr and its exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AuditorError as exc:
-            click.echo(f"auditor: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--config PATH`` on every command (also read from AUDITOR_CONFIG)."""
-    return click.option(
-        "--config", "config_path", type=click.Path(dir_okay=False), default=None,
-        help="Config file (default ./auditor.toml or $AUDITOR_CONFIG).",
-    )(func)
-
-
-def settings_from(ctx: click.Context, config_path: str | None) -> Settings:
-    """Load the settings named on the command or on the group."""
-    return load_settings(config_path or (ctx.obj or {}).get("config_path"))
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:

@@ -20,7 +20,6 @@ exit 2 (a refused step, e.g. an extension noticed too late, is such an error).
 
 from __future__ import annotations
 
-import functools
 import getpass
 import sys
 from collections.abc import Callable
@@ -30,41 +29,19 @@ from typing import Any
 
 import click
 
-from auditor.config import Settings, load_settings
+from auditor.commands.common import config_option as _config
+from auditor.commands.common import fail_cleanly as _fail_cleanly
+from auditor.commands.common import settings_from as _settings
 from auditor.dsar.deadlines import STOP_REASONS
 from auditor.dsar.register import CHANNELS, CLOSED_STATUSES, REQUEST_TYPES, STATUSES
-from auditor.errors import AuditorError
 from auditor.output import write_json, write_table
 
 LIST_COLUMNS = ("id", "status", "type", "subject", "received", "due", "days_left", "alert", "owner")
 
 
-def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """An AuditorError becomes one plain line on stderr and its exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AuditorError as exc:
-            click.echo(f"auditor: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-def _config(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                        help="Config file (default ./auditor.toml or $AUDITOR_CONFIG).")(func)
-
-
 def _fmt(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                         show_default=True)(func)
-
-
-def _settings(ctx: click.Context, config_path: str | None) -> Settings:
-    return load_settings(config_path or (ctx.find_root().obj or {}).get("config_path"))
 
 
 def _actor() -> str:

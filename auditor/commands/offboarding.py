@@ -4,47 +4,19 @@ so the registration can sit anywhere in cli.py)."""
 
 from __future__ import annotations
 
-import functools
 import getpass
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from auditor.config import Settings, load_settings
-from auditor.errors import AuditorError
+from auditor.commands.common import config_option, fail_cleanly, settings_from
 from auditor.output import write_json, write_table
 
 ITEM_COLUMNS = ("platform", "state", "kind", "label", "last_seen_at", "gone_at")
-
-
-def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """An AuditorError becomes one plain line on stderr and its exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AuditorError as exc:
-            click.echo(f"auditor: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--config PATH`` (else the group's, else ./auditor.toml or $AUDITOR_CONFIG)."""
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                        help="Config file (default ./auditor.toml or $AUDITOR_CONFIG).")(func)
-
-
-def settings_from(ctx: click.Context, config_path: str | None) -> Settings:
-    """The settings named on the command or on the root group."""
-    return load_settings(config_path or (ctx.find_root().obj or {}).get("config_path"))
 
 
 def print_case(case: dict[str, Any], echo: Any = click.echo) -> None:

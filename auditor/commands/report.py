@@ -11,7 +11,6 @@ authentic file and 1 for a tampered or unknown one; errors exit 2.
 
 from __future__ import annotations
 
-import functools
 import getpass
 import sys
 from collections.abc import Callable
@@ -20,28 +19,11 @@ from typing import Any
 
 import click
 
-from auditor.config import Settings, load_settings
-from auditor.errors import AuditorError
+from auditor.commands.common import config_option
+from auditor.commands.common import fail_cleanly as _fail_cleanly
+from auditor.commands.common import settings_from as _settings
 
 EXIT_NOT_VERIFIED = 1
-
-
-def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """An AuditorError becomes one plain line on stderr and its exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AuditorError as exc:
-            click.echo(f"auditor: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-def _settings(ctx: click.Context, config_path: str | None) -> Settings:
-    return load_settings(config_path or (ctx.obj or {}).get("config_path"))
 
 
 def _operator() -> str:
@@ -57,8 +39,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="PDF file to write (default: reports.output_dir/<report id>.pdf)."),
         click.option("--platform", "platform_name", default=None, help="Only this configured platform."),
-        click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                     help="Config file (default ./auditor.toml or $AUDITOR_CONFIG)."),
+        config_option,
     )
     for option in options:
         func = option(func)
@@ -118,8 +99,7 @@ def offboarding(ctx: click.Context, config_path: str | None, platform_name: str 
 
 @report.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Config file (default ./auditor.toml or $AUDITOR_CONFIG).")
+@config_option
 @click.pass_context
 @_fail_cleanly
 def verify(ctx: click.Context, file: Path, config_path: str | None) -> None:

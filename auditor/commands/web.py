@@ -14,46 +14,21 @@ Every command takes ``--config PATH`` (or the group's, or ``$AUDITOR_CONFIG``).
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from auditor.config import Settings, load_settings
-from auditor.errors import AuditorError
+from auditor.commands.common import config_option as _config_option
+from auditor.commands.common import fail_cleanly as _fail_cleanly
+from auditor.commands.common import settings_from
+from auditor.config import Settings
 from auditor.services.web_users import ROLES
 
 
-def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """An AuditorError becomes one plain line on stderr and its exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AuditorError as exc:
-            click.echo(f"auditor: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-def _config_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Config file (default ./auditor.toml or $AUDITOR_CONFIG).",
-    )(func)
-
-
 def _settings(config_path: str | None) -> Settings:
-    ctx = click.get_current_context()
-    root = ctx.find_root().obj or {}
-    return load_settings(config_path or root.get("config_path"))
+    return settings_from(click.get_current_context(), config_path)
 
 
 def _database(config_path: str | None) -> Any:
