@@ -97,6 +97,7 @@ class Capabilities:
     audit_log: bool = False
     account_emails: bool = False
     audit_log_asset_kinds: tuple[str, ...] | None = None  # asset kinds the log covers; None: the whole tenant
+    invitation_dates: bool = True  # the platform tells when a pending invitation was sent
     notes: tuple[str, ...] = ()
 
 

@@ -109,6 +109,10 @@ def unknown_reason(policy: Policy, snapshot: TenantSnapshot, subject: Subject) -
         if capability and not getattr(capabilities, capability, False):
             return f"{NOT_EXPOSED} {CAPABILITY_TEXT[capability]}", missing
         account = subject.facts.get("account") or {}
+        window, period = account.get("activity_window_days"), policy.parameters.get("days")
+        if capability == "audit_log" and window is not None and isinstance(period, int) and window < period:
+            return (f"{NOT_EXPOSED} activity older than {window} days (its audit log is that short; the rule "
+                    f"needs {period})"), missing
         if (capability == "audit_log" and capabilities.audit_log_asset_kinds
                 and account.get("activity_observable") is False):
             kinds = ", ".join(capabilities.audit_log_asset_kinds)

@@ -35,6 +35,7 @@ CAPABILITY_TEXT: dict[str, str] = {
     "app_scopes": "the scopes of connected apps",
     "audit_log": "an activity or audit log",
     "account_emails": "account emails",
+    "invitation_dates": "when invitations were sent",
 }
 """``Capabilities`` flag -> what the platform does not expose when the flag is False."""
 
@@ -291,7 +292,7 @@ _SPECS: tuple[FactSpec, ...] = (
     FactSpec("account.age_days", "int", "days since the account was created",
              missing="the platform did not report when the account was created"),
     FactSpec("account.invitation_age_days", "int", "days since the invitation was sent (invitations only)",
-             missing="the platform did not report when the invitation was sent"),
+             capability="invitation_dates", missing="the platform did not report when the invitation was sent"),
     # person
     FactSpec("person.uid", "str", "directory uid"),
     FactSpec("person.found", "bool", "the linked uid is in the directory"),

@@ -300,3 +300,20 @@ def test_activity_on_assets_the_log_does_not_cover_is_a_platform_gap(shipped):
     assert verdict.outcome == "unknown" and verdict.evidence["subjects"] == ["account:pager"]
     assert "covers only: ad_account" in verdict.evidence["reason"]
     assert verdict.severity == Severity.INFO
+
+
+def test_an_audit_log_shorter_than_the_rule_period_is_a_platform_gap(shipped):
+    snap = snapshot([user("quiet", "quiet@corp.example")], [grant("quiet", "c1")],
+                    assets=[asset("c1", "customer")], activity_since=ago(30))
+    (verdict,) = evaluate(context(snap, [person("quiet", "quiet@corp.example")]), [shipped["dormant-access"]])
+    assert verdict.outcome == "unknown" and verdict.severity == Severity.INFO
+    assert "older than 30 days" in verdict.evidence["reason"] and "needs 90" in verdict.evidence["reason"]
+
+
+def test_invitation_dates_the_platform_does_not_report_are_a_gap(shipped):
+    invite = user("inv", "new@corp.example", kind="invitation")
+    caps = Capabilities(account_emails=True, invitation_dates=False)
+    (verdict,) = evaluate(context(snapshot([invite], [grant("inv", None)], capabilities=caps),
+                                  [person("new", "new@corp.example")]), [shipped["stale-invitation"]])
+    assert verdict.outcome == "unknown" and verdict.severity == Severity.INFO
+    assert verdict.evidence["reason"] == "the platform does not expose when invitations were sent"

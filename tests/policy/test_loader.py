@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from auditor.errors import PolicyError
-from auditor.model import CATEGORIES
+from auditor.model import CATEGORIES, Capabilities
 from auditor.policy.facts import FACTS, vocabulary
 from auditor.policy.loader import load_policies, load_policy_file
 from auditor.policy.schema import KNOWN_CONTROLS
@@ -98,7 +98,10 @@ def test_the_fact_vocabulary_is_well_formed():
             "app_scopes",
             "audit_log",
             "account_emails",
+            "invitation_dates",
         )
+        # every capability a fact names is a flag of the model's Capabilities
+        assert spec.capability is None or hasattr(Capabilities(), spec.capability)
 
 
 # -- good files ---------------------------------------------------------------------------

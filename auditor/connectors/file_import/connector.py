@@ -159,6 +159,7 @@ class ImportConnector(Connector):
                 app_scopes=False,
                 audit_log="last_activity" in columns,
                 account_emails="email" in columns,
+                invitation_dates=False,  # an export has no column for when an invitation was sent
                 notes=(*NOTES, *_missing_notes(columns), f"export {export.path.name} sha256 {export.sha256}"),
             ),
         )

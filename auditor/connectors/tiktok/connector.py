@@ -60,6 +60,7 @@ class TikTokConnector(Connector):
         audit_log=True,
         account_emails=True,
         audit_log_asset_kinds=(LOG_SCOPE,),
+        invitation_dates=False,
         notes=(
             "TikTok does not expose two-factor authentication, neither per member nor as a Business Center "
             "policy",
