@@ -62,6 +62,33 @@ company_domains = ["example.com"]
 # path = "/etc/auditor/policies"             # default: the shipped rules
 # parameters_file = "policy-parameters.yaml" # per-rule parameters (allow-lists, approved apps, ...)
 # exceptions_file = "exceptions.yaml"        # approved risk exceptions with reason, approver, expiry
+
+# [web]                                      # auditor serve; keys come from the environment
+# secret_key_env = "AUDITOR_SECRET_KEY"
+# encryption_key_env = "AUDITOR_ENCRYPTION_KEY"   # encrypts TOTP seeds at rest
+
+# [scheduler]                                # auditor scheduler
+# timezone = "Europe/Warsaw"
+# scan_cron = { "*" = "0 6 * * *" }          # platform name (or "*") -> cron
+# directory_sync_cron = "30 5 * * *"
+# report_cron = { audit = "0 7 1 * *" }
+# retention_cron = "0 3 * * 0"
+
+# [notifications]
+# enabled = true
+# smtp_host = "smtp.example.com"
+# email_from = "auditor@example.com"
+# email_to = ["security@example.com"]
+# webhook_url_env = "AUDITOR_NOTIFY_WEBHOOK_URL"   # Slack / Teams incoming webhook
+
+# [offboarding]                              # POST /api/offboarding, signed with HMAC-SHA256
+# webhook_secret_env = "AUDITOR_HR_WEBHOOK_SECRET"
+# deadline_business_days = 1
+# revocation_platforms = []                 # opt in per platform; a security officer approves each call
+
+# [dsar]                                     # GDPR data-access requests
+# controller_name = "Example Shop Ltd"
+# contact_email = "privacy@example.com"
 '''
 
 
