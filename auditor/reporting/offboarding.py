@@ -1,6 +1,9 @@
 """The offboarding evidence of one person: what they held on which platforms, when each grant was first
-seen gone (``gone_at`` of the inventory), what is still open, the activity after they left, and their
-findings, for HR to sign off.
+seen gone, what is still open, the activity after they left, and their findings, for HR to sign off.
+
+"Seen gone" is the earlier of the inventory's ``gone_at`` (a complete scan no longer saw it) and the
+``gone_at`` of the person's latest offboarding case (a targeted check no longer saw it), so the evidence
+attached to a closed case agrees with the case even before the next full scan.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from auditor.reporting import data, inventory_data
@@ -25,6 +29,30 @@ def departure(person: dict[str, Any]) -> str | None:
     if person.get("end_date"):
         return datetime.combine(datetime.fromisoformat(person["end_date"]).date(), time(), UTC).isoformat()
     return None
+
+
+ItemKey = tuple[str, str, str, str, str, str]
+"""(platform, tenant, kind, account_id, object_id, role) as an offboarding item names what it checked."""
+
+
+def case_gone_times(session: Session, uid: str) -> dict[ItemKey, datetime]:
+    """When the person's latest offboarding case first saw each item gone (items still present are absent)."""
+    from auditor.storage.offboarding_tables import OffboardingCase, OffboardingItem
+
+    cases, items = OffboardingCase.__table__, OffboardingItem.__table__
+    latest = select(func.max(cases.c.id)).where(cases.c.uid == uid).scalar_subquery()
+    query = select(items.c.platform, items.c.tenant, items.c.kind, items.c.account_id, items.c.object_id,
+                   items.c.role, items.c.gone_at).where(items.c.case_id == latest, items.c.state == "gone")
+    return {tuple(row[:6]): row[6] for row in session.exec(query) if row[6] is not None}
+
+
+def _seen_gone(row: dict[str, Any], checked: datetime | None) -> None:
+    """Take the case's observation when it saw the item gone before (or instead of) the inventory."""
+    if checked is None:
+        return
+    checked = checked if checked.tzinfo else checked.replace(tzinfo=UTC)
+    if row["gone_at"] is None or checked < datetime.fromisoformat(row["gone_at"]):
+        row["gone_at"] = checked.isoformat()
 
 
 def _days_after(moment: str | None, reference: datetime | None) -> int | None:
@@ -64,9 +92,18 @@ def build_offboarding(session: Session, inputs: ReportInputs) -> dict[str, Any]:
     reference = datetime.fromisoformat(left) if left else None
     grants = inventory_data.person_grants(session, uid, platform)
     apps = inventory_data.person_apps(session, uid, platform)
+    gone = case_gone_times(session, uid)
     accounts = []
     for row in inventory_data.person_accounts(session, uid, platform):
         key = (row["platform"], row["tenant"], row["account_id"])
+        row = dict(row)
+        kind = "invitation" if row["kind"] == "invitation" else "account"
+        _seen_gone(row, gone.get((key[0], key[1], kind, key[2], "", "")))
+        for grant in grants.get(key, []):
+            _seen_gone(grant, gone.get((key[0], key[1], "grant", key[2], grant["asset_id"] or "", grant["role"])))
+        for app in apps.get(key, []):
+            object_id = f"{app['app_id']}|{app['token_ref'] or ''}"
+            _seen_gone(app, gone.get((key[0], key[1], "app", key[2], object_id, "")))
         account_grants = [_grant(g, reference) for g in grants.get(key, [])]
         accounts.append({
             **{k: row[k] for k in ("platform", "tenant", "account_id", "kind", "name", "state", "role",

@@ -179,3 +179,22 @@ def test_bad_deadline_settings_name_their_key():
 def test_the_platform_is_named_on_every_item(hr):
     case = _open(hr)["case"]
     assert {i["platform"] for i in case["items"]} == {PLATFORM}
+
+
+def test_the_evidence_agrees_with_the_case_before_the_next_scan(hr):
+    from auditor.services.reports import report_data
+
+    run_scan(hr.settings, now=NOW - timedelta(days=1))
+    case = _open(hr)["case"]
+    before = report_data(hr.settings, "offboarding", person=LEAVER, platform=PLATFORM, now=NOW)["content"]
+    assert before["summary"]["open"]["grants"] > 0 and before["summary"]["grants_removed"] == 0
+
+    hr.emulator.remove_person(hr.user_id(LEAVER))
+    gone_at = NOW + timedelta(hours=2)
+    assert check_case(hr.settings, case["id"], now=gone_at, db=hr.db)["status"] == "closed"
+    # no scan ran since: the inventory still lists the grants, the case saw them gone
+    after = report_data(hr.settings, "offboarding", person=LEAVER, platform=PLATFORM, now=gone_at)["content"]
+    grants = [g for a in after["accounts"] for g in a["grants"]]
+    assert grants and {(g["status"], g["gone_at"]) for g in grants} == {("removed", gone_at.isoformat())}
+    assert after["summary"]["complete"] is True
+    assert {a["status"] for a in after["accounts"]} == {"removed"}
