@@ -10,8 +10,6 @@ chosen requests fail; every request is recorded (token parameters removed) in ``
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
 import json
 import re
@@ -25,6 +23,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
+from auditor.sandbox.cursors import decode_cursor, encode_cursor
 from auditor.sandbox.faults import Fault, FaultPlan
 
 _VERSION = re.compile(r"^/v\d+\.\d+(?=/|$)")
@@ -71,18 +70,14 @@ class GraphError(Exception):
 
 
 def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"sandbox-cursor:{offset}".encode()).decode().rstrip("=")
+    return encode_cursor("sandbox-cursor", offset)
 
 
 def _offset(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, number = text.partition(":")
-        if prefix != "sandbox-cursor":
-            raise ValueError(cursor)
-        return max(0, int(number))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise GraphError(400, "(#100) Invalid cursor", 100) from None
+    offset = decode_cursor("sandbox-cursor", cursor)
+    if offset is None:
+        raise GraphError(400, "(#100) Invalid cursor", 100)
+    return offset
 
 
 def _fields(request: Request) -> list[str] | None:

@@ -22,8 +22,6 @@ request is recorded in ``requests``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import threading
 import time
@@ -33,6 +31,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from auditor.sandbox.cursors import decode_cursor, encode_cursor
 from auditor.sandbox.faults import Fault, FaultPlan
 
 PREFIX = "/v5"
@@ -59,18 +58,14 @@ class PinterestError(Exception):
 
 
 def _bookmark(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"sandbox-bookmark:{offset}".encode()).decode().rstrip("=")
+    return encode_cursor("sandbox-bookmark", offset)
 
 
 def _offset(bookmark: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(bookmark + "=" * (-len(bookmark) % 4)).decode()
-        prefix, _, number = text.partition(":")
-        if prefix != "sandbox-bookmark":
-            raise ValueError(bookmark)
-        return max(0, int(number))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise PinterestError(400, "Invalid bookmark.") from None
+    offset = decode_cursor("sandbox-bookmark", bookmark)
+    if offset is None:
+        raise PinterestError(400, "Invalid bookmark.")
+    return offset
 
 
 def _flag(request: Request, name: str, default: bool) -> bool:

@@ -32,7 +32,6 @@ follow the Ads API's CAPS_CASE convention and client code seen in public reposit
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -46,6 +45,7 @@ from urllib.parse import quote, unquote
 
 from werkzeug.wrappers import Request, Response
 
+from auditor.sandbox.cursors import decode_cursor, encode_cursor
 from auditor.sandbox.faults import Fault, FaultPlan
 
 _VERSION = re.compile(r"^/\d+(?=/|$)")
@@ -81,18 +81,14 @@ def _enc(value: str) -> str:
 
 
 def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"x-cursor:{offset}".encode()).decode().rstrip("=")
+    return encode_cursor("x-cursor", offset)
 
 
 def _offset(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, number = text.partition(":")
-        if prefix != "x-cursor":
-            raise ValueError(cursor)
-        return max(0, int(number))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise AdsError(400, "INVALID_PARAMETER", f"Invalid cursor: {cursor}") from None
+    offset = decode_cursor("x-cursor", cursor)
+    if offset is None:
+        raise AdsError(400, "INVALID_PARAMETER", f"Invalid cursor: {cursor}")
+    return offset
 
 
 def _credentials(token: str) -> tuple[str, str, str, str]:
