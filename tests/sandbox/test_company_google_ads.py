@@ -18,7 +18,7 @@ from auditor.sandbox.company_google_ads import (
     build,
 )
 from auditor.sandbox.platforms import SANDBOX_KINDS, SandboxPlatform
-from tests.sandbox.test_company_tiktok import SandboxScan, keys, planted_rules, unverified_rules
+from tests.support.sandbox_scan import SandboxScan, keys, planted_rules, unverified_rules
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 

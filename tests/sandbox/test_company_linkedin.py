@@ -10,22 +10,15 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import yaml
 
 import auditor.connectors.linkedin  # noqa: F401 - registers the connector (the lead adds it to _load_builtin)
 from auditor.config import Settings
 from auditor.sandbox.company import Company, build_company
 from auditor.sandbox.company_linkedin import COULD_NOT_VERIFY_RULES, LEAVER, PLATFORM, build
-from auditor.sandbox.ldif_writer import write_ldif
 from auditor.sandbox.linkedin_api import create_emulator
-from auditor.sandbox.server import serve
-from auditor.services.scan import run_scan
-from auditor.storage.db import open_database
-from auditor.storage.queries import list_findings
+from tests.support.sandbox_scan import scan_findings as run_sandbox_scan
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-TOKEN_ENV = "AUDITOR_TEST_LINKEDIN_TOKEN"
-TOKEN = "linkedin-test-token-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -38,41 +31,19 @@ def sandbox(company):
     return build(company)
 
 
-def scan_findings(company, sandbox, tmp_path, monkeypatch, *, data=None, app=None,
+def scan_findings(company, sandbox, tmp_path, *, data=None, app=None,
                   status: str = "open") -> list[dict]:
     """Serve the emulator, scan this platform alone through the real pipeline, return the findings."""
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    app, prefix = (app, "/rest") if app is not None else create_emulator(data or sandbox.data, TOKEN)
-    parameters = tmp_path / "parameters.yaml"
-    parameters.write_text(yaml.safe_dump({**company.policy_parameters, **sandbox.policy_parameters}),
-                          encoding="utf-8")
-    with serve(app) as handle:
-        settings = Settings.model_validate({
-            "storage": {"url": f"sqlite:///{tmp_path / 'auditor.db'}"},
-            "directory": {"kind": "ldif", "path": str(write_ldif(company, tmp_path / "people.ldif")),
-                          **company.directory_settings},
-            "platform": [{"kind": sandbox.kind, "name": sandbox.name, "base_url": handle.url + prefix,
-                          "token_env": TOKEN_ENV, "backoff": 0.0, **sandbox.settings}],
-            "matching": {"company_domains": company.company_domains, "links": sandbox.links,
-                         "service_accounts": sandbox.service_accounts},
-            "policies": {"parameters_file": str(parameters)},
-        })
-        run_scan(settings, now=company.now)
-    db = open_database(settings.storage_url)
-    try:
-        with db.session() as session:
-            findings = list_findings(session, status=status)
-    finally:
-        db.dispose()
-    return findings
+    emulator = (app, "/rest") if app is not None else None
+    return run_sandbox_scan(tmp_path, company, sandbox, data=data, emulator=emulator, status=status)
 
 
 def keys(findings) -> Counter:
     return Counter((f["category"], f["platform"], f["account"], f["asset"]) for f in findings)
 
 
-def test_the_scan_finds_exactly_the_planted_list(company, sandbox, tmp_path, monkeypatch):
-    findings = scan_findings(company, sandbox, tmp_path, monkeypatch)
+def test_the_scan_finds_exactly_the_planted_list(company, sandbox, tmp_path):
+    findings = scan_findings(company, sandbox, tmp_path)
     assert keys(findings) == Counter(p.key for p in sandbox.planted)
     unverified = sorted(f["rule"] for f in findings if f["category"] == "could_not_verify")
     assert unverified == sorted(COULD_NOT_VERIFY_RULES)
@@ -84,12 +55,12 @@ def test_the_scan_finds_exactly_the_planted_list(company, sandbox, tmp_path, mon
         f"urn:li:organization:{sandbox.tenant_id}:ADMINISTRATOR"]
 
 
-def test_counting_requested_and_revoked_rows_would_add_findings(company, sandbox, tmp_path, monkeypatch):
+def test_counting_requested_and_revoked_rows_would_add_findings(company, sandbox, tmp_path):
     # the trap proves itself: approve the REQUESTED and REVOKED rows and the scan finds more
     data = {**sandbox.data, "organization_acls": [
         {**row, "state": "APPROVED"} if row["state"] in ("REQUESTED", "REVOKED") else row
         for row in sandbox.data["organization_acls"]]}
-    findings = scan_findings(company, sandbox, tmp_path, monkeypatch, data=data)
+    findings = scan_findings(company, sandbox, tmp_path, data=data)
     extra = keys(findings) - Counter(p.key for p in sandbox.planted)
     assert set(extra) == {
         ("excess_admins", PLATFORM, None, f"urn:li:organization:{sandbox.tenant_id}"),
@@ -98,15 +69,15 @@ def test_counting_requested_and_revoked_rows_would_add_findings(company, sandbox
     }
 
 
-def test_a_partial_scan_resolves_nothing(company, sandbox, tmp_path, monkeypatch):
-    first = scan_findings(company, sandbox, tmp_path, monkeypatch)
+def test_a_partial_scan_resolves_nothing(company, sandbox, tmp_path):
+    first = scan_findings(company, sandbox, tmp_path)
     # the leaver's admin role is gone, but the ad-account read fails: nothing may be resolved
     data = {**sandbox.data, "organization_acls": [r for r in sandbox.data["organization_acls"]
                                                   if r["roleAssignee"] != next(p.account for p in sandbox.planted
                                                                                if p.account)]}
-    app, _ = create_emulator(data, TOKEN)
+    app, _ = create_emulator(data, sandbox.token)
     app.faults.add("500", "/adAccountUsers", times=None)
-    second = scan_findings(company, sandbox, tmp_path, monkeypatch, app=app, status="all")
+    second = scan_findings(company, sandbox, tmp_path, app=app, status="all")
     assert {f["fingerprint"] for f in first} <= {f["fingerprint"] for f in second if f["status"] == "open"}
     assert "resolved" not in {f["status"] for f in second}
     partial = [f for f in second if f["rule"] == "platform-not-verified"]

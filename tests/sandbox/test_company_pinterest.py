@@ -12,22 +12,15 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-import yaml
 
 import auditor.connectors.pinterest  # noqa: F401 - registers the connector (the lead adds it to _load_builtin)
 from auditor.config import Settings
 from auditor.sandbox.company import Company, build_company
 from auditor.sandbox.company_pinterest import COULD_NOT_VERIFY_RULES, PLATFORM, build
-from auditor.sandbox.ldif_writer import write_ldif
 from auditor.sandbox.pinterest_api import create_emulator
-from auditor.sandbox.server import serve
-from auditor.services.scan import run_scan
-from auditor.storage.db import open_database
-from auditor.storage.queries import list_findings
+from tests.support.sandbox_scan import scan_findings as run_sandbox_scan
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-TOKEN_ENV = "AUDITOR_TEST_PINTEREST_TOKEN"
-TOKEN = "pinterest-test-token-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -40,41 +33,19 @@ def sandbox(company):
     return build(company)
 
 
-def scan_findings(company, sandbox, tmp_path, monkeypatch, *, data=None, app=None,
+def scan_findings(company, sandbox, tmp_path, *, data=None, app=None,
                   status: str = "open") -> list[dict]:
     """Serve the emulator, scan this platform alone through the real pipeline, return the findings."""
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    app, prefix = (app, "/v5") if app is not None else create_emulator(data or sandbox.data, TOKEN)
-    parameters = tmp_path / "parameters.yaml"
-    parameters.write_text(yaml.safe_dump({**company.policy_parameters, **sandbox.policy_parameters}),
-                          encoding="utf-8")
-    with serve(app) as handle:
-        settings = Settings.model_validate({
-            "storage": {"url": f"sqlite:///{tmp_path / 'auditor.db'}"},
-            "directory": {"kind": "ldif", "path": str(write_ldif(company, tmp_path / "people.ldif")),
-                          **company.directory_settings},
-            "platform": [{"kind": sandbox.kind, "name": sandbox.name, "base_url": handle.url + prefix,
-                          "token_env": TOKEN_ENV, "backoff": 0.0, "page_size": 7, **sandbox.settings}],
-            "matching": {"company_domains": company.company_domains, "links": sandbox.links,
-                         "service_accounts": sandbox.service_accounts},
-            "policies": {"parameters_file": str(parameters)},
-        })
-        run_scan(settings, now=company.now)
-    db = open_database(settings.storage_url)
-    try:
-        with db.session() as session:
-            findings = list_findings(session, status=status)
-    finally:
-        db.dispose()
-    return findings
+    emulator = (app, "/v5") if app is not None else None
+    return run_sandbox_scan(tmp_path, company, sandbox, data=data, emulator=emulator, status=status, page_size=7)
 
 
 def keys(findings) -> Counter:
     return Counter((f["category"], f["platform"], f["account"], f["asset"]) for f in findings)
 
 
-def test_the_scan_finds_exactly_the_planted_list(company, sandbox, tmp_path, monkeypatch):
-    findings = scan_findings(company, sandbox, tmp_path, monkeypatch)
+def test_the_scan_finds_exactly_the_planted_list(company, sandbox, tmp_path):
+    findings = scan_findings(company, sandbox, tmp_path)
     assert keys(findings) == Counter(p.key for p in sandbox.planted)
     unverified = sorted(f["rule"] for f in findings if f["category"] == "could_not_verify")
     assert unverified == sorted(COULD_NOT_VERIFY_RULES)
@@ -86,30 +57,30 @@ def test_the_scan_finds_exactly_the_planted_list(company, sandbox, tmp_path, mon
     assert by_category["stale_invitation"]["rule"] == "stale-invitation"
 
 
-def test_closed_invites_and_registered_system_users_stay_quiet(company, sandbox, tmp_path, monkeypatch):
+def test_closed_invites_and_registered_system_users_stay_quiet(company, sandbox, tmp_path):
     # the traps prove themselves: re-open the closed invites and forget the registration
     data = copy.deepcopy(sandbox.data)
     for invite in data["invites"]:
         invite["invite_data"]["invite_status"] = "PENDING"
     registered = sandbox.service_accounts[0]["account_id"]
     unregistered = dataclasses.replace(sandbox, service_accounts=[])
-    findings = scan_findings(company, unregistered, tmp_path, monkeypatch, data=data)
+    findings = scan_findings(company, unregistered, tmp_path, data=data)
     extra = keys(findings) - Counter(p.key for p in sandbox.planted)
     stale = {k for k in extra if k[0] == "stale_invitation"}
     assert len(stale) == 3  # expired 100 days, declined 60 days, accepted 401 days ago (cancelled: 20 days)
     assert ("ownerless_service_account", PLATFORM, registered, None) in extra
 
 
-def test_a_partial_scan_resolves_nothing(company, sandbox, tmp_path, monkeypatch):
-    first = scan_findings(company, sandbox, tmp_path, monkeypatch)
+def test_a_partial_scan_resolves_nothing(company, sandbox, tmp_path):
+    first = scan_findings(company, sandbox, tmp_path)
     data = copy.deepcopy(sandbox.data)
     agency = next(p.account for p in sandbox.planted if p.category == "unmatched_account")
     data["members"] = [m for m in data["members"] if m["id"] != agency]
     for asset in data["assets"]:
         asset["members"] = [h for h in asset["members"] if h["user_id"] != agency]
-    app, _ = create_emulator(data, TOKEN)
+    app, _ = create_emulator(data, sandbox.token)
     app.faults.add("429", "/invites", times=None)
-    second = scan_findings(company, sandbox, tmp_path, monkeypatch, app=app, status="all")
+    second = scan_findings(company, sandbox, tmp_path, app=app, status="all")
     assert {f["fingerprint"] for f in first} <= {f["fingerprint"] for f in second if f["status"] == "open"}
     assert "resolved" not in {f["status"] for f in second}
     partial = [f for f in second if f["rule"] == "platform-not-verified"]

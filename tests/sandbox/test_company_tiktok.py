@@ -6,82 +6,18 @@ company's policy parameters, a secrets file and the platform's emulator served o
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 import auditor.connectors.tiktok  # noqa: F401 - registers the connector (the lead adds it to _load_builtin)
-from auditor.config import Settings
 from auditor.sandbox.company import Company, build_company
 from auditor.sandbox.company_tiktok import BC_ID, CAST, PLATFORM, build
-from auditor.sandbox.ldif_writer import write_ldif
-from auditor.sandbox.platforms import SANDBOX_KINDS, SandboxPlatform, create_emulator
-from auditor.sandbox.server import serve
-from auditor.services.scan import run_scan
-from auditor.storage.db import open_database
-from auditor.storage.queries import list_findings
+from auditor.sandbox.platforms import SANDBOX_KINDS, SandboxPlatform
+from tests.support.sandbox_scan import SandboxScan, keys, planted_rules, unverified_rules
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-
-
-class SandboxScan:
-    """One sandbox platform of a company, its emulator served on a free port, scanned by the real pipeline."""
-
-    def __init__(self, tmp: Path, company: Company, platform: SandboxPlatform, secrets: dict[str, str]):
-        self.tmp, self.company, self.platform = tmp, company, platform
-        self.app, prefix = create_emulator(platform.kind, platform.data, platform.token)
-        self.handle = serve(self.app)
-        ldif = write_ldif(company, tmp / "people.ldif")
-        params = tmp / "policy-parameters.yaml"
-        params.write_text(yaml.safe_dump({**company.policy_parameters, **platform.policy_parameters}),
-                          encoding="utf-8")
-        secrets = {platform.token_variable: platform.token, **secrets}
-        (tmp / "secrets.env").write_text("".join(f"{k}={v}\n" for k, v in secrets.items()), encoding="utf-8")
-        extra = dict(platform.settings)
-        options = {**extra.pop("options", {}), "max_wait": 0.0}
-        self.settings = Settings.model_validate({
-            "storage": {"url": f"sqlite:///{tmp / 'auditor.db'}"},
-            "directory": {"kind": "ldif", "path": str(ldif), **company.directory_settings},
-            "platform": [{**extra, "kind": platform.kind, "name": platform.name, "token_env": platform.token_variable,
-                          "base_url": self.handle.url + prefix, "backoff": 0.0, "max_retries": 1,
-                          "options": options}],
-            "matching": {"company_domains": company.company_domains, "links": platform.links,
-                         "service_accounts": platform.service_accounts},
-            "policies": {"parameters_file": str(params)},
-            "secrets_file": str(tmp / "secrets.env"),
-        })
-
-    def scan(self) -> Any:
-        return run_scan(self.settings, now=self.company.now)
-
-    def findings(self, status: str = "open") -> list[dict[str, Any]]:
-        db = open_database(self.settings.storage_url)
-        try:
-            with db.session() as session:
-                return list_findings(session, status=status)
-        finally:
-            db.dispose()
-
-    def close(self) -> None:
-        self.handle.stop()
-
-
-def keys(items) -> Counter:
-    """Finding dicts or Planted records as a multiset of (category, platform, account, asset)."""
-    return Counter(tuple(i[k] for k in ("category", "platform", "account", "asset")) if isinstance(i, dict)
-                   else i.key for i in items)
-
-
-def unverified_rules(findings: list[dict[str, Any]]) -> set[str]:
-    return {f["rule"] for f in findings if f["category"] == "could_not_verify"}
-
-
-def planted_rules(planted) -> set[str]:
-    return {p.note.split(":", 1)[0] for p in planted if p.category == "could_not_verify"}
 
 
 @pytest.fixture(scope="module")
