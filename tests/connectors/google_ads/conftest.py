@@ -11,8 +11,8 @@ from auditor.config import PlatformSettings
 from auditor.connectors.google_ads import GoogleAdsConnector
 from auditor.errors import ConfigError
 from auditor.sandbox.google_ads_api import GoogleAdsEmulator
-from auditor.sandbox.server import ServerHandle, serve
 from tests.connectors.google_ads.fixtures import DEVELOPER_TOKEN, MANAGER_ID, SEARCH_ID, TOKEN, VIDEO_ID, customers
+from tests.support.served import ServedEmulator, serving
 
 PLATFORM = "kwiatek-google-ads"
 SECRETS = {"GADS_TOKEN": TOKEN, "GADS_DEV_TOKEN": DEVELOPER_TOKEN}
@@ -25,17 +25,12 @@ def resolve_secret(env_name: str | None, key: str) -> str:
     return SECRETS[env_name]
 
 
-class GoogleAdsSandbox:
-    """One emulator on a free port plus a factory of connectors pointed at it."""
+class GoogleAdsSandbox(ServedEmulator):
+    """The Google Ads emulator on a free port plus a factory of connectors pointed at it."""
 
-    def __init__(self, data: dict[str, Any], token: str, page_size: int):
-        self.emulator = GoogleAdsEmulator(data, token, page_size=page_size)
-        self.handle: ServerHandle = serve(self.emulator)
-        self.base_url = f"{self.handle.url}/v25"
-
-    @property
-    def faults(self):
-        return self.emulator.faults
+    prefix = "/v25"
+    connector_class = GoogleAdsConnector
+    resolve = staticmethod(resolve_secret)
 
     def settings(self, **changes: Any) -> PlatformSettings:
         options = {"customer_ids": [SEARCH_ID, VIDEO_ID], "login_customer_id": MANAGER_ID,
@@ -48,12 +43,6 @@ class GoogleAdsSandbox:
         values.update(changes)
         return PlatformSettings(**values)
 
-    def connector(self, **changes: Any) -> GoogleAdsConnector:
-        return GoogleAdsConnector(self.settings(**changes), resolve_secret)
-
-    def requests(self, path: str = ""):
-        return [r for r in self.emulator.requests if path in r.path]
-
     def queries(self, resource: str, customer: str | None = None) -> list[Any]:
         """Search requests whose query reads FROM ``resource`` (on ``customer``)."""
         return [r for r in self.emulator.requests if r.query and r.query.split(" FROM ")[1].split()[0] == resource
@@ -63,16 +52,9 @@ class GoogleAdsSandbox:
 @pytest.fixture
 def gads_sandbox() -> Iterator[Any]:
     """``gads_sandbox(data=None, token=TOKEN, page_size=10_000)``; all are stopped after the test."""
-    started: list[GoogleAdsSandbox] = []
-
-    def start(data: dict[str, Any] | None = None, token: str = TOKEN, page_size: int = 10_000) -> GoogleAdsSandbox:
-        sandbox = GoogleAdsSandbox(data if data is not None else customers(), token, page_size)
-        started.append(sandbox)
-        return sandbox
-
-    yield start
-    for sandbox in started:
-        sandbox.handle.stop()
+    with serving(lambda data=None, token=TOKEN, page_size=10_000: GoogleAdsSandbox(GoogleAdsEmulator(
+            data if data is not None else customers(), token, page_size=page_size))) as start:
+        yield start
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from auditor.config import PlatformSettings
 from auditor.connectors.linkedin import LinkedInConnector
 from auditor.errors import ConfigError
 from auditor.sandbox.linkedin_api import LinkedInEmulator
-from auditor.sandbox.server import ServerHandle, serve
+from tests.support.served import ServedEmulator, serving
 
 PLATFORM = "kwiatek-linkedin"
 TOKEN = "AQVlinkedinTESTtoken0123456789abcdef"
@@ -86,47 +85,24 @@ def resolve_secret(env_name: str | None, key: str) -> str:
     return TOKEN
 
 
-class LinkedInSandbox:
-    """One emulator on a free port and a factory of connectors pointed at it."""
+class LinkedInSandbox(ServedEmulator):
+    """The LinkedIn emulator on a free port and a factory of connectors pointed at it."""
 
-    def __init__(self, data: dict[str, Any], token: str):
-        self.emulator = LinkedInEmulator(data, token)
-        self.handle: ServerHandle = serve(self.emulator)
-        self.base_url = f"{self.handle.url}/rest"
-
-    @property
-    def faults(self):
-        return self.emulator.faults
-
-    def settings(self, **changes: Any) -> PlatformSettings:
-        values: dict[str, Any] = {
-            "kind": "linkedin", "name": PLATFORM, "base_url": self.base_url, "tenant_id": ORG_ID,
-            "token_env": "LINKEDIN_TOKEN", "page_size": 4, "timeout": 5.0, "max_retries": 2, "backoff": 0.0,
-            "options": {"max_wait": 0.0, "ad_account_ids": ["500001"]},
-        }
-        values.update(changes)
-        return PlatformSettings(**values)
-
-    def connector(self, **changes: Any) -> LinkedInConnector:
-        return LinkedInConnector(self.settings(**changes), resolve_secret)
-
-    def requests(self, path: str = "") -> list:
-        return [r for r in self.emulator.requests if path in r.path]
+    prefix = "/rest"
+    connector_class = LinkedInConnector
+    resolve = staticmethod(resolve_secret)
+    defaults = {
+        "kind": "linkedin", "name": PLATFORM, "tenant_id": ORG_ID, "token_env": "LINKEDIN_TOKEN", "page_size": 4,
+        "timeout": 5.0, "max_retries": 2, "backoff": 0.0, "options": {"max_wait": 0.0, "ad_account_ids": ["500001"]},
+    }
 
 
 @pytest.fixture
 def linkedin_sandbox() -> Iterator[Any]:
     """``linkedin_sandbox(data=None, token=TOKEN)`` starts an emulator; all are stopped after the test."""
-    started: list[LinkedInSandbox] = []
-
-    def start(data: dict[str, Any] | None = None, token: str = TOKEN) -> LinkedInSandbox:
-        sandbox = LinkedInSandbox(data if data is not None else organization(), token)
-        started.append(sandbox)
-        return sandbox
-
-    yield start
-    for sandbox in started:
-        sandbox.handle.stop()
+    with serving(lambda data=None, token=TOKEN: LinkedInSandbox(
+            LinkedInEmulator(data if data is not None else organization(), token))) as start:
+        yield start
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from auditor.config import PlatformSettings
 from auditor.connectors.pinterest import PinterestConnector
 from auditor.errors import ConfigError
 from auditor.sandbox.pinterest_api import PinterestEmulator
-from auditor.sandbox.server import ServerHandle, serve
+from tests.support.served import ServedEmulator, serving
 
 PLATFORM = "kwiatek-pinterest"
 TOKEN = "pina_TESTtoken0123456789abcdefghij"
@@ -108,47 +107,24 @@ def resolve_secret(env_name: str | None, key: str) -> str:
     return TOKEN
 
 
-class PinterestSandbox:
-    """One emulator on a free port and a factory of connectors pointed at it."""
+class PinterestSandbox(ServedEmulator):
+    """The Pinterest emulator on a free port and a factory of connectors pointed at it."""
 
-    def __init__(self, data: dict[str, Any], token: str):
-        self.emulator = PinterestEmulator(data, token)
-        self.handle: ServerHandle = serve(self.emulator)
-        self.base_url = f"{self.handle.url}/v5"
-
-    @property
-    def faults(self):
-        return self.emulator.faults
-
-    def settings(self, **changes: Any) -> PlatformSettings:
-        values: dict[str, Any] = {
-            "kind": "pinterest", "name": PLATFORM, "base_url": self.base_url, "tenant_id": BUSINESS_ID,
-            "token_env": "PINTEREST_TOKEN", "page_size": 3, "timeout": 5.0, "max_retries": 2, "backoff": 0.0,
-            "options": {"max_wait": 0.0},
-        }
-        values.update(changes)
-        return PlatformSettings(**values)
-
-    def connector(self, **changes: Any) -> PinterestConnector:
-        return PinterestConnector(self.settings(**changes), resolve_secret)
-
-    def requests(self, path: str = "") -> list:
-        return [r for r in self.emulator.requests if path in r.path]
+    prefix = "/v5"
+    connector_class = PinterestConnector
+    resolve = staticmethod(resolve_secret)
+    defaults = {
+        "kind": "pinterest", "name": PLATFORM, "tenant_id": BUSINESS_ID, "token_env": "PINTEREST_TOKEN",
+        "page_size": 3, "timeout": 5.0, "max_retries": 2, "backoff": 0.0, "options": {"max_wait": 0.0},
+    }
 
 
 @pytest.fixture
 def pinterest_sandbox() -> Iterator[Any]:
     """``pinterest_sandbox(data=None, token=TOKEN)`` starts an emulator; all are stopped after the test."""
-    started: list[PinterestSandbox] = []
-
-    def start(data: dict[str, Any] | None = None, token: str = TOKEN) -> PinterestSandbox:
-        sandbox = PinterestSandbox(data if data is not None else business(), token)
-        started.append(sandbox)
-        return sandbox
-
-    yield start
-    for sandbox in started:
-        sandbox.handle.stop()
+    with serving(lambda data=None, token=TOKEN: PinterestSandbox(
+            PinterestEmulator(data if data is not None else business(), token))) as start:
+        yield start
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 
-from auditor.config import PlatformSettings
 from auditor.connectors.x import XConnector
 from auditor.errors import ConfigError
-from auditor.sandbox.server import ServerHandle, serve
 from auditor.sandbox.x_api import XEmulator
 from tests.connectors.x.fixtures import AD_ACCOUNT, CREDENTIALS, OTHER_ACCOUNT, ads_data
+from tests.support.served import ServedEmulator, serving
 
 PLATFORM = "kwiatek-x"
 SECRETS = {"X_CREDENTIALS": CREDENTIALS}
@@ -25,48 +24,32 @@ def resolve_secret(env_name: str | None, key: str) -> str:
     return SECRETS[env_name]
 
 
-class XSandbox:
-    """One emulator on a free port, plus a factory of connectors pointed at it (sleeps are recorded)."""
+class XSandbox(ServedEmulator):
+    """The X Ads emulator on a free port, plus a factory of connectors pointed at it (sleeps are recorded)."""
 
-    def __init__(self, data: dict[str, Any], token: str):
-        self.emulator = XEmulator(data, token)
-        self.handle: ServerHandle = serve(self.emulator)
-        self.base_url = f"{self.handle.url}/12"
+    prefix = "/12"
+    connector_class = XConnector
+    resolve = staticmethod(resolve_secret)
+    defaults = {
+        "kind": "x", "name": PLATFORM, "token_env": "X_CREDENTIALS", "page_size": 200, "timeout": 5.0,
+        "max_retries": 2, "backoff": 0.0,
+        "options": {"ad_account_ids": [AD_ACCOUNT, OTHER_ACCOUNT], "max_wait": 120.0},
+    }
+
+    def __init__(self, emulator: Any):
+        super().__init__(emulator)
         self.sleeps: list[float] = []
-
-    @property
-    def faults(self):
-        return self.emulator.faults
-
-    def settings(self, **changes: Any) -> PlatformSettings:
-        values: dict[str, Any] = {
-            "kind": "x", "name": PLATFORM, "base_url": self.base_url, "token_env": "X_CREDENTIALS",
-            "page_size": 200, "timeout": 5.0, "max_retries": 2, "backoff": 0.0,
-            "options": {"ad_account_ids": [AD_ACCOUNT, OTHER_ACCOUNT], "max_wait": 120.0},
-        }
-        values.update(changes)
-        return PlatformSettings(**values)
 
     def connector(self, **changes: Any) -> XConnector:
         return XConnector(self.settings(**changes), resolve_secret, sleep=self.sleeps.append)
-
-    def paths(self, contains: str = "") -> list[str]:
-        return [r.path for r in self.emulator.requests if contains in r.path]
 
 
 @pytest.fixture
 def x_sandbox() -> Iterator[Any]:
     """``x_sandbox(data=None, token=CREDENTIALS)`` starts an emulator; all are stopped after the test."""
-    started: list[XSandbox] = []
-
-    def start(data: dict[str, Any] | None = None, token: str = CREDENTIALS) -> XSandbox:
-        sandbox = XSandbox(data if data is not None else ads_data(), token)
-        started.append(sandbox)
-        return sandbox
-
-    yield start
-    for sandbox in started:
-        sandbox.handle.stop()
+    with serving(lambda data=None, token=CREDENTIALS: XSandbox(
+            XEmulator(data if data is not None else ads_data(), token))) as start:
+        yield start
 
 
 @pytest.fixture
