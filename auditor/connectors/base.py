@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from auditor.config import PlatformSettings
 from auditor.errors import ConfigError
@@ -34,6 +35,21 @@ class Connector(ABC):
     def name(self) -> str:
         """The configured platform name (used in every message)."""
         return self.settings.name
+
+    def client_settings(self) -> dict[str, Any]:
+        """The HttpClient arguments every connector takes from its settings: timeout, retries, backoff and the
+        cap on any wait a rate-limit answer asks for (``options.max_wait``, seconds, default 60)."""
+        return {
+            "timeout": self.settings.timeout,
+            "max_retries": self.settings.max_retries,
+            "backoff": self.settings.backoff,
+            "max_wait": float(self.settings.options.get("max_wait", 60.0)),
+        }
+
+    def worker_pool(self) -> ThreadPoolExecutor:
+        """A thread pool for the concurrent reads of one fetch, sized by ``options.workers`` (default 4)."""
+        workers = max(1, int(self.settings.options.get("workers", 4)))
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{self.kind}-{self.name}")
 
     @abstractmethod
     def check(self) -> list[str]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -133,20 +132,13 @@ class GoogleAdsConnector(Connector):
             self.settings.base_url or DEFAULT_BASE_URL,
             auth=lambda: {"Authorization": f"Bearer {token}", "developer-token": developer_token},
             headers={"login-customer-id": login} if login else None,
-            timeout=self.settings.timeout,
-            max_retries=self.settings.max_retries,
-            backoff=self.settings.backoff,
-            max_wait=float(self.settings.options.get("max_wait", 60.0)),
+            **self.client_settings(),
             is_rate_limited=dialect.is_rate_limited,
             retry_hint=dialect.retry_hint,
             error_info=dialect.error_info,
             secrets=[token, developer_token],
             transport=self._transport,
         )
-
-    def _pool(self) -> ThreadPoolExecutor:
-        workers = max(1, int(self.settings.options.get("workers", 4)))
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"gads-{self.name}")
 
     # -- reads -----------------------------------------------------------------------------------------------
 
@@ -229,7 +221,7 @@ class GoogleAdsConnector(Connector):
         start = max(events_since, oldest) if events_since is not None else oldest
         version = api_version(self.settings.base_url or DEFAULT_BASE_URL)
         errors: list[str] = []
-        with self._client(token, developer_token) as client, self._pool() as pool:
+        with self._client(token, developer_token) as client, self.worker_pool() as pool:
             customers = self._customers(client)
             infos = gather(pool, [(f"customer:{c}", bind(self._rows, client, c, CUSTOMER_QUERY, "customer"))
                                   for c in customers], errors)

@@ -19,7 +19,6 @@ Failure policy of ``fetch``:
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -106,18 +105,11 @@ class LinkedInConnector(Connector):
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
             auth=lambda: {"Authorization": f"Bearer {token}"},
-            timeout=self.settings.timeout,
-            max_retries=self.settings.max_retries,
-            backoff=self.settings.backoff,
-            max_wait=float(options.get("max_wait", 60.0)),
+            **self.client_settings(),
             error_info=dialect.error_info,
             secrets=[token],
             transport=dialect.VersionHeaders(version, self._transport),
         )
-
-    def _pool(self) -> ThreadPoolExecutor:
-        workers = max(1, int(self.settings.options.get("workers", 4)))
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"linkedin-{self.name}")
 
     def _read(self, client: HttpClient, path: str, params: dict[str, Any]) -> list[Any]:
         rows: list[Any] = []
@@ -165,7 +157,7 @@ class LinkedInConnector(Connector):
         configured = self._configured_ad_accounts()
         token = self._token()
         errors: list[str] = []
-        with self._client(token) as client, self._pool() as pool:
+        with self._client(token) as client, self.worker_pool() as pool:
             acl_rows, mine = gather(pool, [
                 ("organizationAcls", bind(self._read, client, "organizationAcls",
                                            {"q": "organization", "organization": organization})),

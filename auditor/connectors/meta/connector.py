@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,25 +94,17 @@ class MetaConnector(Connector):
         return self.secret(self.settings.token_env, "platform.token_env")
 
     def _client(self, token: str) -> HttpClient:
-        options = self.settings.options
         return HttpClient(
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
             auth=lambda: {"Authorization": f"Bearer {token}"},
-            timeout=self.settings.timeout,
-            max_retries=self.settings.max_retries,
-            backoff=self.settings.backoff,
-            max_wait=float(options.get("max_wait", 60.0)),
+            **self.client_settings(),
             is_rate_limited=dialect.is_rate_limited,
             retry_hint=dialect.retry_hint,
             error_info=dialect.error_info,
             secrets=[token],
             transport=self._transport,
         )
-
-    def _pool(self) -> ThreadPoolExecutor:
-        workers = max(1, int(self.settings.options.get("workers", 4)))
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"meta-{self.name}")
 
     def _snapshot(self, business: dict, business_id: str) -> TenantSnapshot:
         return TenantSnapshot(
@@ -174,7 +165,7 @@ class MetaConnector(Connector):
         business_id = self._business_id()
         token = self._token()
         since = events_since or now - timedelta(days=DEFAULT_ACTIVITY_DAYS)
-        with self._client(token) as client, self._pool() as pool:
+        with self._client(token) as client, self.worker_pool() as pool:
             run = Run(self.name, client, pool, self.settings.page_size)
             business = run.node(f"/{business_id}", {"fields": FIELDS["business"]})
             snap = self._snapshot(business, business_id)
@@ -279,7 +270,7 @@ class MetaConnector(Connector):
         token = self._token()
         wanted_emails = {e.strip().lower() for e in emails if e and e.strip()}
         wanted_ids = {str(i) for i in account_ids}
-        with self._client(token) as client, self._pool() as pool:
+        with self._client(token) as client, self.worker_pool() as pool:
             run = Run(self.name, client, pool, self.settings.page_size)
             snap = self._snapshot(run.node(f"/{business_id}", {"fields": FIELDS["business"]}), business_id)
             if not wanted_emails and not wanted_ids:

@@ -15,7 +15,6 @@ Failure policy of ``fetch``:
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -90,10 +89,7 @@ class PinterestConnector(Connector):
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
             auth=lambda: {"Authorization": f"Bearer {token}"},
-            timeout=self.settings.timeout,
-            max_retries=self.settings.max_retries,
-            backoff=self.settings.backoff,
-            max_wait=float(self.settings.options.get("max_wait", 60.0)),
+            **self.client_settings(),
             error_info=dialect.error_info,
             secrets=[token],
             transport=self._transport,
@@ -133,8 +129,7 @@ class PinterestConnector(Connector):
         token = self._token()
         base = f"businesses/{business}"
         errors: list[str] = []
-        workers = max(1, int(self.settings.options.get("workers", 4)))
-        with self._client(token) as client, ThreadPoolExecutor(workers, f"pinterest-{self.name}") as pool:
+        with self._client(token) as client, self.worker_pool() as pool:
             members, system, invites, asset_rows = gather(pool, [
                 ("members", bind(self._read, client, f"{base}/members", {"fetch_system_users": "false"})),
                 ("system_users", bind(self._read, client, f"{base}/members", {"fetch_system_users": "true"})),

@@ -13,7 +13,6 @@ envelope sent with HTTP 200 is an error (see ``dialect``); the rate-limit code i
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import httpx
@@ -96,18 +95,11 @@ class TikTokConnector(Connector):
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
             auth=lambda: {"Access-Token": token},
-            timeout=self.settings.timeout,
-            max_retries=self.settings.max_retries,
-            backoff=self.settings.backoff,
-            max_wait=float(self.settings.options.get("max_wait", 60.0)),
+            **self.client_settings(),
             error_info=dialect.error_info,
             secrets=[token],
             transport=dialect.EnvelopeTransport(inner),
         )
-
-    def _pool(self) -> ThreadPoolExecutor:
-        workers = max(1, int(self.settings.options.get("workers", 4)))
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"tiktok-{self.name}")
 
     def _page(self, maximum: int) -> int:
         return max(1, min(self.settings.page_size, maximum))
@@ -139,7 +131,7 @@ class TikTokConnector(Connector):
         except ConfigError as exc:
             return [str(exc)]
         problems: list[str] = []
-        with self._client(token) as client, self._pool() as pool:
+        with self._client(token) as client, self.worker_pool() as pool:
             run = Run(self.name, client, pool)
             try:
                 entry = self._business_center(run, bc_id)
@@ -163,7 +155,7 @@ class TikTokConnector(Connector):
         bc_id, token = self._bc_id(), self._token()
         since = events_since or now - timedelta(days=DEFAULT_ACTIVITY_DAYS)
         types = self._asset_types()
-        with self._client(token) as client, self._pool() as pool:
+        with self._client(token) as client, self.worker_pool() as pool:
             run = Run(self.name, client, pool)
             snap = TenantSnapshot(platform=self.name, kind=self.kind,
                                   tenant=tenant_from(self.name, self._business_center(run, bc_id), bc_id),

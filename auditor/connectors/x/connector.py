@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -123,14 +122,10 @@ class XConnector(Connector):
         return parsed
 
     def _client(self, credentials: OAuth1Credentials) -> HttpClient:
-        options = self.settings.options
         return HttpClient(
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
-            timeout=self.settings.timeout,
-            max_retries=self.settings.max_retries,
-            backoff=self.settings.backoff,
-            max_wait=float(options.get("max_wait", 60.0)),
+            **self.client_settings(),
             retry_hint=dialect.retry_hint,
             error_info=dialect.error_info,
             secrets=credentials.secrets,
@@ -175,10 +170,7 @@ class XConnector(Connector):
         ids = self.ad_account_ids()
         credentials = self.credentials()
         errors: list[str] = []
-        workers = max(1, int(self.settings.options.get("workers", 4)))
-        with self._client(credentials) as client, ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix=f"x-{self.name}"
-        ) as pool:
+        with self._client(credentials) as client, self.worker_pool() as pool:
             reads = [_AdAccountRead(i) for i in ids]
             jobs: list[tuple[_AdAccountRead, str, Any]] = []
             for read in reads:
