@@ -33,7 +33,7 @@ from auditor.commands.common import config_option as _config
 from auditor.commands.common import fail_cleanly as _fail_cleanly
 from auditor.commands.common import settings_from as _settings
 from auditor.dsar.deadlines import STOP_REASONS
-from auditor.dsar.register import CHANNELS, CLOSED_STATUSES, REQUEST_TYPES, STATUSES
+from auditor.dsar.vocabulary import CHANNELS, CLOSED_STATUSES, REQUEST_TYPES, STATUSES
 from auditor.output import write_json, write_table
 
 LIST_COLUMNS = ("id", "status", "type", "subject", "received", "due", "days_left", "alert", "owner")

@@ -24,7 +24,7 @@ from auditor.commands.common import config_option as _config_option
 from auditor.commands.common import fail_cleanly as _fail_cleanly
 from auditor.commands.common import settings_from
 from auditor.config import Settings
-from auditor.services.web_users import ROLES
+from auditor.web.roles import ROLE_LABELS
 
 
 def _settings(config_path: str | None) -> Settings:
@@ -59,7 +59,7 @@ def users() -> None:
 @users.command("add")
 @_config_option
 @click.argument("username")
-@click.option("--role", type=click.Choice(list(ROLES)), required=True)
+@click.option("--role", type=click.Choice(list(ROLE_LABELS)), required=True)
 @click.option("--name", "display_name", default=None, help="Full name shown in the UI.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @_fail_cleanly

@@ -19,16 +19,23 @@ from sqlmodel import Session
 
 from auditor.dsar import deadlines
 from auditor.dsar.errors import DsarError, RequestNotFound, TransitionRefused
+from auditor.dsar.vocabulary import (  # noqa: F401 - the register's vocabulary, re-exported
+    ANSWERED,
+    CHANNELS,
+    CLOSED_STATUSES,
+    EXTENDED,
+    IDENTITY_UNVERIFIED,
+    IN_PROGRESS,
+    OPEN_STATUSES,
+    RECEIVED,
+    REFUSED,
+    REQUEST_TYPES,
+    STATUSES,
+    WAITING,
+    WITHDRAWN,
+)
 from auditor.storage.dsar_tables import DsarClockStop, DsarEvent, DsarPack, DsarRequest
 
-RECEIVED, IDENTITY_UNVERIFIED, IN_PROGRESS = "received", "identity_unverified", "in_progress"
-WAITING, EXTENDED = "waiting_for_subject", "extended"
-ANSWERED, REFUSED, WITHDRAWN = "answered", "refused", "withdrawn"
-OPEN_STATUSES = (RECEIVED, IDENTITY_UNVERIFIED, IN_PROGRESS, WAITING, EXTENDED)
-CLOSED_STATUSES = (ANSWERED, REFUSED, WITHDRAWN)
-STATUSES = OPEN_STATUSES + CLOSED_STATUSES
-REQUEST_TYPES = ("access", "erasure", "rectification")
-CHANNELS = ("email", "web", "post", "phone", "in_person", "other")
 _STOP_STATUS = {deadlines.IDENTITY: IDENTITY_UNVERIFIED, deadlines.CLARIFICATION: WAITING}
 
 

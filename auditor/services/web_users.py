@@ -21,15 +21,10 @@ from auditor.services.web_db import write_session
 from auditor.services.web_secrets import hash_password, verify_password
 from auditor.storage.db import Database
 from auditor.storage.web_tables import WebLoginThrottle, WebRecoveryCode, WebSession, WebUser
+from auditor.web.roles import ROLE_LABELS
 
-ROLES: dict[str, str] = {
-    "admin": "Administrator",
-    "security_officer": "Security officer",
-    "hr": "HR",
-    "auditor": "Auditor (read-only)",
-    "dpo": "Data protection officer",
-}
-"""Role id -> label."""
+ROLES = ROLE_LABELS
+"""Role id -> label (defined with the roles, in ``auditor.web.roles``)."""
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 12

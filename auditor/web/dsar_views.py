@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from auditor.dsar.deadlines import STOP_REASONS
 from auditor.dsar.errors import RequestNotFound
-from auditor.dsar.register import CHANNELS, CLOSED_STATUSES, REQUEST_TYPES, STATUSES
+from auditor.dsar.vocabulary import CHANNELS, CLOSED_STATUSES, REQUEST_TYPES, STATUSES
 from auditor.errors import AuditorError
 from auditor.services import dsar as service
 from auditor.web.context import web

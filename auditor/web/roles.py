@@ -11,6 +11,14 @@ HR = "hr"
 AUDITOR = "auditor"
 DPO = "dpo"  # data protection officer: the GDPR request register
 ALL_ROLES = (ADMIN, SECURITY_OFFICER, HR, AUDITOR, DPO)
+ROLE_LABELS: dict[str, str] = {
+    ADMIN: "Administrator",
+    SECURITY_OFFICER: "Security officer",
+    HR: "HR",
+    AUDITOR: "Auditor (read-only)",
+    DPO: "Data protection officer",
+}
+"""Role id -> label shown in the UI and the CLI."""
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "account": frozenset(ALL_ROLES),  # one's own account: password, recovery codes, sign out everywhere
