@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, ClassVar
 
-from auditor.config import PlatformSettings
+from auditor.config import PlatformSettings, Settings
 from auditor.errors import ConfigError
 from auditor.model import Capabilities, TenantSnapshot
 
@@ -100,6 +100,17 @@ def create_connector(settings: PlatformSettings, secret: SecretResolver) -> Conn
             f"platform {settings.name!r}: unknown kind {settings.kind!r} (known: {', '.join(sorted(_REGISTRY))})"
         ) from None
     return cls(settings, secret)
+
+
+def connector_for(settings: Settings, platform: PlatformSettings) -> Connector:
+    """The connector of one configured platform, as every use-case needs it: secrets read through the settings
+    (environment or secrets file), and a relative ``options.path`` (a file import) taken relative to the config
+    file's folder, not the working directory."""
+    path = platform.options.get("path")
+    if isinstance(path, str) and path:
+        options = {**platform.options, "path": str(settings.resolve_path(path))}
+        platform = platform.model_copy(update={"options": options})
+    return create_connector(platform, lambda env, key: settings.secret(env, key=f"platform.{key}"))
 
 
 def _load_builtin() -> None:

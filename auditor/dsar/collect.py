@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session
 
 from auditor.config import PlatformSettings, Settings
-from auditor.connectors.base import Connector, create_connector
+from auditor.connectors.base import Connector, connector_for
 from auditor.dsar import records as stored
 from auditor.dsar.model import (
     CATEGORIES,
@@ -126,8 +126,7 @@ def search_records(session: Session, identity: stored.Identity) -> tuple[list[So
 
 
 def _default_factory(settings: Settings) -> ConnectorFactory:
-    return lambda platform: create_connector(
-        platform, lambda env, key: settings.secret(env, key=f"platform.{key}"))
+    return lambda platform: connector_for(settings, platform)
 
 
 def _snapshot_rows(snap: TenantSnapshot) -> dict[str, list[dict[str, Any]]]:

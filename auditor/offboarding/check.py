@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from auditor.config import PlatformSettings, Settings
-from auditor.connectors.base import Connector, create_connector
+from auditor.connectors.base import Connector, connector_for
 from auditor.errors import AuditorError, ConfigError, ConnectorError
 from auditor.model import AccountKind, TenantSnapshot
 from auditor.sandbox.runtime import running_sandboxes
@@ -120,12 +120,8 @@ def check_platform(settings: Settings, platform: PlatformSettings, emails: Itera
     """One platform's targeted check; a failure becomes a ``failed`` check naming the platform."""
     started = time.perf_counter()
     tenant = platform.business_id or platform.tenant_id
-    path = platform.options.get("path")  # a file import: relative to the config file's folder
-    if isinstance(path, str) and path:
-        options = {**platform.options, "path": str(settings.resolve_path(path))}
-        platform = platform.model_copy(update={"options": options})
     try:
-        connector = create_connector(platform, lambda env, key: settings.secret(env, key=f"platform.{key}"))
+        connector = connector_for(settings, platform)
         snapshot = connector.lookup(now=now, emails=list(emails), account_ids=list(account_ids))
     except ConfigError as exc:
         return PlatformCheck(platform.name, platform.kind, tenant, "failed", [str(exc)], [], frozenset(),

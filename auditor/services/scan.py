@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from auditor.config import PlatformSettings, Settings
-from auditor.connectors.base import create_connector
+from auditor.connectors.base import connector_for
 from auditor.errors import AuditorError, ConfigError, ConnectorError
 from auditor.matching import link_accounts
 from auditor.model import Capabilities, Person, Tenant, TenantSnapshot
@@ -55,21 +55,12 @@ def read_inputs(settings: Settings, now: datetime, progress: Progress) -> ScanIn
 def selected_platforms(settings: Settings, only: str | None) -> list[PlatformSettings]:
     """The platforms to scan: all, or the one named (ConfigError if no such name)."""
     if only is None:
-        return [with_resolved_paths(settings, p) for p in settings.platform]
-    chosen = [with_resolved_paths(settings, p) for p in settings.platform if p.name == only]
+        return list(settings.platform)
+    chosen = [p for p in settings.platform if p.name == only]
     if not chosen:
         names = ", ".join(p.name for p in settings.platform) or "none configured"
         raise ConfigError(f"{settings.source or 'config'}: no platform named {only!r} (known: {names})")
     return chosen
-
-
-def with_resolved_paths(settings: Settings, platform: PlatformSettings) -> PlatformSettings:
-    """Resolve a relative ``options.path`` (a file import) against the config file's folder."""
-    path = platform.options.get("path")
-    if isinstance(path, str) and path:
-        resolved = settings.resolve_path(path)
-        return platform.model_copy(update={"options": {**platform.options, "path": str(resolved)}})
-    return platform
 
 
 def tenant_id_of(platform: PlatformSettings) -> str:
@@ -90,7 +81,7 @@ def fetch_platform(settings: Settings, platform: PlatformSettings, now: datetime
                    events_since: datetime | None) -> TenantSnapshot:
     """Fetch one platform; any connector failure becomes an incomplete snapshot, never an exception."""
     try:
-        connector = create_connector(platform, lambda env, key: settings.secret(env, key=f"platform.{key}"))
+        connector = connector_for(settings, platform)
         return connector.fetch(now=now, events_since=events_since)
     except ConfigError:
         raise
