@@ -11,23 +11,23 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from auditor.config import Settings
-from auditor.errors import AuditorError, ConfigError, StorageError
+from auditor.errors import AuditorError, ConfigError
 from auditor.offboarding import cases, revocation
 from auditor.offboarding.check import check_all
 from auditor.offboarding.deadline import deadline as deadline_of
 from auditor.offboarding.webhook import WebhookRejected, body_digest, parse, verify
 from auditor.sandbox.runtime import running_sandboxes
-from auditor.storage.db import Database, _reason, open_database
+from auditor.storage.db import Database, open_database
 
 log = logging.getLogger("auditor.offboarding")
 
@@ -56,24 +56,9 @@ def _database(settings: Settings, db: Database | None) -> Iterator[Database]:
         opened.dispose()
 
 
-@contextmanager
-def _write(db: Database) -> Iterator[Session]:
+def _write(db: Database) -> AbstractContextManager[Session]:
     """One write transaction (``BEGIN IMMEDIATE`` on SQLite); IntegrityError passes through untouched."""
-    session = Session(db.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
-    try:
-        yield session
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise
-    except SQLAlchemyError as exc:
-        session.rollback()
-        raise StorageError(f"{db.url}: {_reason(exc, db.engine.url.password)}") from exc
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    return db.session(write=True, raw_integrity_errors=True)
 
 
 # ------------------------------------------------------------------------------------------- open a case

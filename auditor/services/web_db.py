@@ -8,28 +8,14 @@ TOTP step need). On PostgreSQL it is an ordinary transaction; row locks come fro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from auditor.errors import StorageError
-from auditor.storage.db import Database, _reason
+from auditor.storage.db import Database
 
 
-@contextmanager
-def write_session(db: Database) -> Iterator[Session]:
-    """A session in one write transaction: committed on success, rolled back on any error."""
-    session = Session(db.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
-    try:
-        yield session
-        session.commit()
-    except SQLAlchemyError as exc:
-        session.rollback()
-        raise StorageError(f"{db.url}: {_reason(exc, db.engine.url.password)}") from exc
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def write_session(db: Database) -> AbstractContextManager[Session]:
+    """A session in one write transaction (``Database.session(write=True)``): committed on success, rolled
+    back on any error."""
+    return db.session(write=True)

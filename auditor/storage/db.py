@@ -20,7 +20,7 @@ from alembic.config import Config
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
@@ -57,17 +57,24 @@ class Database:
     url: str  # redacted, for messages
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, write: bool = False, raw_integrity_errors: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error.
 
-        Database errors are re-raised as StorageError naming the (redacted) URL.
+        Database errors are re-raised as StorageError naming the (redacted) URL. ``write`` begins with
+        ``BEGIN IMMEDIATE`` on SQLite, so concurrent writers queue on the busy timeout instead of failing and
+        each sees the others' committed rows (compare-and-set updates need it); on PostgreSQL it changes
+        nothing. ``raw_integrity_errors`` lets an IntegrityError through unchanged, for callers that take a
+        unique-key clash as an answer (a replayed event id).
         """
-        session = Session(self.engine, expire_on_commit=False)
+        engine = self.engine.execution_options(sqlite_immediate=True) if write else self.engine
+        session = Session(engine, expire_on_commit=False)
         try:
             yield session
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()
+            if raw_integrity_errors and isinstance(exc, IntegrityError):
+                raise
             raise StorageError(f"{self.url}: {_reason(exc, self.engine.url.password)}") from exc
         except BaseException:
             session.rollback()

@@ -142,3 +142,4 @@ def test_unsupported_and_malformed_urls():
 def test_redact_url():
     assert redact_url("postgresql+psycopg://u:secret@h:5/db") == "postgresql+psycopg://u:***@h:5/db"
     assert redact_url("sqlite:///x.db") == "sqlite:///x.db"
+
