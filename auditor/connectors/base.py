@@ -36,6 +36,10 @@ class Connector(ABC):
         """The configured platform name (used in every message)."""
         return self.settings.name
 
+    def token(self) -> str:
+        """The platform credential named by ``token_env`` (ConfigError naming the key when unset)."""
+        return self.secret(self.settings.token_env, "platform.token_env")
+
     def client_settings(self) -> dict[str, Any]:
         """The HttpClient arguments every connector takes from its settings: timeout, retries, backoff and the
         cap on any wait a rate-limit answer asks for (``options.max_wait``, seconds, default 60)."""

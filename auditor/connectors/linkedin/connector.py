@@ -95,9 +95,6 @@ class LinkedInConnector(Connector):
             raise ConfigError(f"platform {self.name!r}: options.ad_account_ids must be a list of ids")
         return list(dict.fromkeys(urn(AD_ACCOUNT_PREFIX, v) for v in value))
 
-    def _token(self) -> str:
-        return self.secret(self.settings.token_env, "platform.token_env")
-
     def _client(self, token: str) -> HttpClient:
         options = self.settings.options
         version = str(options.get("version") or dialect.DEFAULT_VERSION)
@@ -124,7 +121,7 @@ class LinkedInConnector(Connector):
         try:
             organization = self._organization()
             configured = self._configured_ad_accounts()
-            token = self._token()
+            token = self.token()
         except ConfigError as exc:
             return [str(exc)]
         problems: list[str] = []
@@ -155,7 +152,7 @@ class LinkedInConnector(Connector):
         """Read the organization's Page roles and its ad accounts' users; see the module docstring."""
         organization = self._organization()
         configured = self._configured_ad_accounts()
-        token = self._token()
+        token = self.token()
         errors: list[str] = []
         with self._client(token) as client, self.worker_pool() as pool:
             acl_rows, mine = gather(pool, [

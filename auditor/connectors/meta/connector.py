@@ -90,9 +90,6 @@ class MetaConnector(Connector):
             raise ConfigError(f"platform {self.name!r}: business_id is not set")
         return self.settings.business_id
 
-    def _token(self) -> str:
-        return self.secret(self.settings.token_env, "platform.token_env")
-
     def _client(self, token: str) -> HttpClient:
         return HttpClient(
             self.name,
@@ -120,7 +117,7 @@ class MetaConnector(Connector):
         """Probe the token (/me), the business node and the token's scopes; return the problems found."""
         try:
             business_id = self._business_id()
-            token = self._token()
+            token = self.token()
         except ConfigError as exc:
             return [str(exc)]
         problems: list[str] = []
@@ -163,7 +160,7 @@ class MetaConnector(Connector):
     def fetch(self, *, now: datetime, events_since: datetime | None = None) -> TenantSnapshot:
         """Read the whole business; see the module docstring for the failure policy."""
         business_id = self._business_id()
-        token = self._token()
+        token = self.token()
         since = events_since or now - timedelta(days=DEFAULT_ACTIVITY_DAYS)
         with self._client(token) as client, self.worker_pool() as pool:
             run = Run(self.name, client, pool, self.settings.page_size)
@@ -267,7 +264,7 @@ class MetaConnector(Connector):
     ) -> TenantSnapshot:
         """What these emails / account ids hold now, without walking every asset (see ``meta.lookup``)."""
         business_id = self._business_id()
-        token = self._token()
+        token = self.token()
         wanted_emails = {e.strip().lower() for e in emails if e and e.strip()}
         wanted_ids = {str(i) for i in account_ids}
         with self._client(token) as client, self.worker_pool() as pool:

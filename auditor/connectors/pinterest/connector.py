@@ -81,9 +81,6 @@ class PinterestConnector(Connector):
             raise ConfigError(f"platform {self.name!r}: tenant_id (the Pinterest business id) is not set")
         return str(value)
 
-    def _token(self) -> str:
-        return self.secret(self.settings.token_env, "platform.token_env")
-
     def _client(self, token: str) -> HttpClient:
         return HttpClient(
             self.name,
@@ -107,7 +104,7 @@ class PinterestConnector(Connector):
         """Probe the token and its access to the business's members, invites and assets."""
         try:
             business = self._business_id()
-            token = self._token()
+            token = self.token()
         except ConfigError as exc:
             return [str(exc)]
         problems: list[str] = []
@@ -126,7 +123,7 @@ class PinterestConnector(Connector):
     def fetch(self, *, now: datetime, events_since: datetime | None = None) -> TenantSnapshot:
         """Read the whole business; see the module docstring for the failure policy."""
         business = self._business_id()
-        token = self._token()
+        token = self.token()
         base = f"businesses/{business}"
         errors: list[str] = []
         with self._client(token) as client, self.worker_pool() as pool:

@@ -86,9 +86,6 @@ class TikTokConnector(Connector):
             raise ConfigError(f"platform {self.name!r}: tenant_id (the Business Center id, bc_id) is not set")
         return str(bc_id)
 
-    def _token(self) -> str:
-        return self.secret(self.settings.token_env, "platform.token_env")
-
     def _client(self, token: str) -> HttpClient:
         inner = self._transport or httpx.HTTPTransport()
         return HttpClient(
@@ -127,7 +124,7 @@ class TikTokConnector(Connector):
     def check(self) -> list[str]:
         """Probe the token, the Business Center, the caller's role and one page of members and changelog."""
         try:
-            bc_id, token = self._bc_id(), self._token()
+            bc_id, token = self._bc_id(), self.token()
         except ConfigError as exc:
             return [str(exc)]
         problems: list[str] = []
@@ -152,7 +149,7 @@ class TikTokConnector(Connector):
 
     def fetch(self, *, now: datetime, events_since: datetime | None = None) -> TenantSnapshot:
         """Read the whole Business Center; see the module docstring for the failure policy."""
-        bc_id, token = self._bc_id(), self._token()
+        bc_id, token = self._bc_id(), self.token()
         since = events_since or now - timedelta(days=DEFAULT_ACTIVITY_DAYS)
         types = self._asset_types()
         with self._client(token) as client, self.worker_pool() as pool:
