@@ -118,7 +118,7 @@ def job_specs(settings: Settings) -> list[JobSpec]:
     if minutes:
         add("offboarding-recheck", "recheck_offboarding", (), IntervalTrigger(minutes=minutes, timezone=zone),
             f"every {minutes} min")
-    reports_available = importlib.util.find_spec("auditor.services.reports") is not None
+    reports_available = importlib.util.find_spec("auditor.reporting.use_cases") is not None
     for kind, expression in config.report_cron.items():
         if kind not in REPORT_KINDS:
             raise ConfigError(f"{source}: scheduler.report_cron: unknown report kind {kind!r} "

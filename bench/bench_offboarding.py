@@ -34,13 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import TOKEN, densify, peak_mib  # noqa: E402
 
 from auditor.config import DirectorySettings, OffboardingSettings, PlatformSettings, Settings  # noqa: E402
+from auditor.demo.company import build_company  # noqa: E402
+from auditor.demo.ldif_writer import ldif_text  # noqa: E402
+from auditor.demo.meta.emulator import MetaEmulator  # noqa: E402
+from auditor.demo.server import serve  # noqa: E402
+from auditor.offboarding.use_cases import check_case, open_case  # noqa: E402
 from auditor.offboarding.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature  # noqa: E402
-from auditor.sandbox.company import build_company  # noqa: E402
-from auditor.sandbox.ldif_writer import ldif_text  # noqa: E402
-from auditor.sandbox.meta_api import MetaEmulator  # noqa: E402
-from auditor.sandbox.server import serve  # noqa: E402
 from auditor.services.directory_sync import sync_directory  # noqa: E402
-from auditor.services.offboarding import check_case, open_case  # noqa: E402
 from auditor.services.scan import run_scan  # noqa: E402
 from auditor.storage.db import open_database  # noqa: E402
 from auditor.web.offboarding_api import bp  # noqa: E402

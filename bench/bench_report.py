@@ -128,7 +128,7 @@ def run(findings: int, platforms: int, out: Path | None, heap: bool = False) -> 
     from auditor.reporting.i18n import load_translator
     from auditor.reporting.manifest import build_manifest, manifest_sha256
     from auditor.reporting.render import html_to_pdf, page_css, render_html
-    from auditor.services.reports import build_report, report_inputs
+    from auditor.reporting.use_cases import build_report, report_inputs
 
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:

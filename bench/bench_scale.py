@@ -23,15 +23,15 @@ from typing import Any
 
 from auditor.config import DirectorySettings, PlatformSettings, Settings
 from auditor.connectors.meta import MetaConnector
+from auditor.demo.company import build_company
+from auditor.demo.ldif_writer import ldif_text
+from auditor.demo.meta.emulator import MetaEmulator
+from auditor.demo.server import serve
 from auditor.directory.ldif import LdifDirectory
 from auditor.matching import link_accounts
 from auditor.policy.engine import evaluate
 from auditor.policy.facts import EvaluationContext
 from auditor.policy.loader import load_policies
-from auditor.sandbox.company import build_company
-from auditor.sandbox.ldif_writer import ldif_text
-from auditor.sandbox.meta_api import MetaEmulator
-from auditor.sandbox.server import serve
 from auditor.storage.db import open_database
 from auditor.storage.repository import ScanRecord, save_scan, sync_people
 

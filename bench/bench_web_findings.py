@@ -24,15 +24,15 @@ from typing import Any
 
 from sqlalchemy import insert, update
 
+from auditor.accounts.crypto import generate_encryption_key, generate_secret_key
+from auditor.accounts.sessions import create_session
+from auditor.accounts.tables import FindingTriage
+from auditor.accounts.users import add_user
 from auditor.config import Settings, StorageSettings
 from auditor.model import CATEGORIES, Severity
 from auditor.services.web_db import write_session
-from auditor.services.web_secrets import generate_encryption_key, generate_secret_key
-from auditor.services.web_sessions import create_session
-from auditor.services.web_users import add_user
 from auditor.storage.db import open_database
 from auditor.storage.tables import Finding, FindingEvent, Scan
-from auditor.storage.web_tables import FindingTriage
 from auditor.web import create_app
 
 RULES = [f"rule-{i:02d}" for i in range(24)]

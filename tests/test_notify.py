@@ -24,12 +24,12 @@ from cryptography.x509.oid import NameOID
 from werkzeug.wrappers import Request, Response
 
 from auditor.config import NotificationSettings, Settings, load_settings
+from auditor.demo.company import build_company
+from auditor.demo.emulators import emulator_for
+from auditor.demo.server import serve
+from auditor.demo.workspace import create_workspace
 from auditor.errors import AuditorError
 from auditor.notify import Notice, NoticeItem, deliver, scan_notice, send_email
-from auditor.sandbox.company import build_company
-from auditor.sandbox.emulators import emulator_for
-from auditor.sandbox.server import serve
-from auditor.services.demo import create_workspace
 from auditor.services.jobs import scan_platform
 from auditor.services.queries import read_session
 from auditor.storage.queries import latest_scans

@@ -15,10 +15,10 @@ from sqlalchemy.engine import make_url
 
 from auditor.config import PlatformSettings, SchedulerSettings, Settings
 from auditor.errors import ConfigError
+from auditor.offboarding.tables import SchedulerLock, SchedulerRun
 from auditor.scheduler import JobSpec, create_scheduler, job_specs, start_scheduler, sync_jobs
 from auditor.services.jobs import RunGuard, current_run, retention
 from auditor.storage.db import Database, open_database
-from auditor.storage.offboarding_tables import SchedulerLock, SchedulerRun
 
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 RUNS = SchedulerRun.__table__

@@ -4,7 +4,7 @@ sources, the answer pack (PDF letter + JSON/CSV export), and the auditor's own d
 Modules, each with one job:
 
 - ``deadlines``: the due-date arithmetic as the ICO counts it (pure functions);
-- ``register``: the request lifecycle over the ``dsar_*`` tables (``auditor.storage.dsar_tables``);
+- ``register``: the request lifecycle over the ``dsar_*`` tables (``auditor.dsar.tables``);
 - ``collect`` (with ``records`` and ``redact``): every source searched, its result, the data found, other people
   withheld;
 - ``pack`` (with ``letter``): the answer pack, its schema (``schema/dsar-export.schema.json``) and its hashes;
@@ -12,5 +12,5 @@ Modules, each with one job:
   exception;
 - ``processing``: the Art. 30 records of processing of the auditor itself.
 
-Use-cases for the CLI, the web UI and the scheduler are in ``auditor.services.dsar``.
+Use-cases for the CLI, the web UI and the scheduler are in ``auditor.dsar.use_cases``.
 """

@@ -6,7 +6,7 @@ configured platform, what its connector's targeted ``lookup(now=, emails=, accou
 Each source ends as one ``SourceResult``: found, searched and nothing found, partial (searched with gaps),
 could not search (with the reason) or not available (the source does not exist in this installation).
 A failing source never stops the others. The caller passes settings whose sandbox platforms are already
-served (``auditor.sandbox.runtime.running_sandboxes``).
+served (``auditor.demo.runtime.running_sandboxes``).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def search_records(session: Session, identity: stored.Identity) -> tuple[list[So
         ["directory uid", "e-mail", "account id"]))
 
     rows["findings"] = stored.stored_findings(session, identity)
-    results.append(_result("auditor.findings", "Audit findings", {"findings": rows["findings"]},
+    results.append(_result("auditor.findings.lifecycle", "Audit findings", {"findings": rows["findings"]},
                            ["directory uid", "account id"]))
     rows["activity_log"] = stored.stored_events(session, identity.accounts)
     results.append(_result("auditor.events", "Platform activity logs kept by the auditor",

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from auditor.dsar import deadlines
 from auditor.dsar.errors import DsarError, RequestNotFound, TransitionRefused
+from auditor.dsar.tables import DsarClockStop, DsarEvent, DsarPack, DsarRequest
 from auditor.dsar.vocabulary import (  # noqa: F401 - the register's vocabulary, re-exported
     ANSWERED,
     CHANNELS,
@@ -34,7 +35,6 @@ from auditor.dsar.vocabulary import (  # noqa: F401 - the register's vocabulary,
     WAITING,
     WITHDRAWN,
 )
-from auditor.storage.dsar_tables import DsarClockStop, DsarEvent, DsarPack, DsarRequest
 
 _STOP_STATUS = {deadlines.IDENTITY: IDENTITY_UNVERIFIED, deadlines.CLARIFICATION: WAITING}
 

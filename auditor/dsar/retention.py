@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from auditor.config import DsarSettings
 from auditor.dsar.errors import DsarError
-from auditor.storage.dsar_tables import DsarClockStop, DsarEvent, DsarPack, DsarRequest
+from auditor.dsar.tables import DsarClockStop, DsarEvent, DsarPack, DsarRequest
 from auditor.storage.tables import AuditEventRow, DirectoryPerson, FindingEvent, InvAccount, Scan, ScanPlatform
 
 OFFBOARDING_CASE_TABLE = "offboarding_case"

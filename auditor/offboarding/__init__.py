@@ -8,5 +8,5 @@
 - ``revocation``: the separate, opt-in capability to remove access through a platform's API, proposed by
   the tool and run only after a security officer approved it, every call recorded.
 
-The use-cases the edges call live in ``auditor.services.offboarding``.
+The use-cases the edges call live in ``auditor.offboarding.use_cases``.
 """

@@ -19,10 +19,10 @@ from sqlalchemy import Text, and_, bindparam, cast, func, insert, select, update
 from sqlmodel import Session
 
 from auditor.errors import AuditorError
-from auditor.findings import fingerprint
+from auditor.findings.lifecycle import fingerprint
 from auditor.model import Severity
 from auditor.offboarding.check import Observed, PlatformCheck, account_label, grant_label
-from auditor.storage.offboarding_tables import OffboardingCase, OffboardingCheck, OffboardingEvent, OffboardingItem
+from auditor.offboarding.tables import OffboardingCase, OffboardingCheck, OffboardingEvent, OffboardingItem
 from auditor.storage.tables import DirectoryPerson, Finding, FindingEvent, InvAccount, InvApp, InvAsset, InvGrant
 
 CASES = OffboardingCase.__table__

@@ -19,9 +19,9 @@ from typing import Any
 
 from auditor.config import PlatformSettings, Settings
 from auditor.connectors.base import Connector, connector_for
+from auditor.demo.runtime import running_sandboxes
 from auditor.errors import AuditorError, ConfigError, ConnectorError
 from auditor.model import AccountKind, TenantSnapshot
-from auditor.sandbox.runtime import running_sandboxes
 
 log = logging.getLogger("auditor.offboarding")
 

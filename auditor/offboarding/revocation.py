@@ -27,7 +27,7 @@ from sqlmodel import Session
 from auditor.config import PlatformSettings, Settings
 from auditor.connectors.http import HttpClient
 from auditor.errors import AuditorError, ConnectorError
-from auditor.storage.offboarding_tables import OffboardingRevocation, OffboardingRevocationCall
+from auditor.offboarding.tables import OffboardingRevocation, OffboardingRevocationCall
 
 REVOCATIONS = OffboardingRevocation.__table__
 CALLS = OffboardingRevocationCall.__table__

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from auditor.findings import EXPIRED_EXCEPTION_RULE
+from auditor.findings.lifecycle import EXPIRED_EXCEPTION_RULE
 from auditor.model import CATEGORIES, Severity
 from auditor.reporting import data
 from auditor.reporting.base import ReportInputs

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from auditor.findings.exceptions import RiskException
 from auditor.reporting.controls import Catalogue
 from auditor.reporting.data import Scope
-from auditor.risk_exceptions import RiskException
 
 KINDS = ("audit", "access-review", "offboarding")
 """The report kinds, as the CLI, web UI and scheduler name them."""

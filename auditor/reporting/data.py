@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlmodel import Session
 
-from auditor.findings import EXPIRED_EXCEPTION_RULE, OPENED, REOPENED, RESOLVED_CHANGE, STILL_OPEN
+from auditor.findings.lifecycle import EXPIRED_EXCEPTION_RULE, OPENED, REOPENED, RESOLVED_CHANGE, STILL_OPEN
 from auditor.storage.tables import (
     DirectoryPerson,
     Finding,

@@ -37,7 +37,7 @@ ItemKey = tuple[str, str, str, str, str, str]
 
 def case_gone_times(session: Session, uid: str) -> dict[ItemKey, datetime]:
     """When the person's latest offboarding case first saw each item gone (items still present are absent)."""
-    from auditor.storage.offboarding_tables import OffboardingCase, OffboardingItem
+    from auditor.offboarding.tables import OffboardingCase, OffboardingItem
 
     cases, items = OffboardingCase.__table__, OffboardingItem.__table__
     latest = select(func.max(cases.c.id)).where(cases.c.uid == uid).scalar_subquery()

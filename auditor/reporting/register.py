@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from auditor.reporting.manifest import REPORT_ID_PATTERN, file_sha256
-from auditor.storage.report_tables import ReportRegisterRow
+from auditor.reporting.tables import ReportRegisterRow
 
 AUTHENTIC = "authentic"
 TAMPERED = "tampered"

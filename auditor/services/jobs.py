@@ -27,8 +27,8 @@ from sqlmodel import Session
 
 from auditor.config import Settings
 from auditor.errors import AuditorError
+from auditor.offboarding.tables import OffboardingEvent, SchedulerLock, SchedulerRun
 from auditor.storage.db import Database, open_database
-from auditor.storage.offboarding_tables import OffboardingEvent, SchedulerLock, SchedulerRun
 
 log = logging.getLogger("auditor.jobs")
 
@@ -252,7 +252,7 @@ def sync_directory(settings: Settings) -> int:
 
 def recheck_offboarding(settings: Settings) -> int:
     """Re-check every open offboarding case (closes clean ones, escalates overdue ones)."""
-    from auditor.services.offboarding import recheck_open_cases
+    from auditor.offboarding.use_cases import recheck_open_cases
 
     return len(recheck_open_cases(settings))
 
@@ -260,7 +260,7 @@ def recheck_offboarding(settings: Settings) -> int:
 def build_and_deliver_report(settings: Settings, kind: str) -> str:
     """Build a report of ``kind`` into the report folder and email it (as a PDF attachment) when configured."""
     from auditor.notify import Notice, deliver
-    from auditor.services.reports import write_report
+    from auditor.reporting.use_cases import write_report
 
     path, entry = write_report(settings, kind, generated_by="scheduler")
     notice = Notice(kind="report", subject=f"auditor: {entry.title} {entry.id}", severity="info",
@@ -273,7 +273,7 @@ def build_and_deliver_report(settings: Settings, kind: str) -> str:
 
 def retention(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
     """Delete run-ledger rows and webhook event ids older than ``scheduler.retention_days``, then apply the
-    auditor's retention policy for personal data (``auditor.services.dsar.run_retention``) when installed."""
+    auditor's retention policy for personal data (``auditor.dsar.use_cases.run_retention``) when installed."""
     now = now or _utc_now()
     cutoff = now - timedelta(days=settings.scheduler.retention_days)
     events = OffboardingEvent.__table__
@@ -285,8 +285,8 @@ def retention(settings: Settings, *, now: datetime | None = None) -> dict[str, A
     finally:
         db.dispose()
     counts: dict[str, Any] = {"scheduler_runs": max(runs or 0, 0), "webhook_events": max(old_events or 0, 0)}
-    if importlib.util.find_spec("auditor.services.dsar") is not None:
-        run_retention = getattr(importlib.import_module("auditor.services.dsar"), "run_retention", None)
+    if importlib.util.find_spec("auditor.dsar.use_cases") is not None:
+        run_retention = getattr(importlib.import_module("auditor.dsar.use_cases"), "run_retention", None)
         if run_retention is not None:
             counts["personal_data"] = run_retention(settings, now=now)
     return counts

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.config import Settings
+from auditor.findings.exceptions import load_exceptions
 from auditor.policy.loader import load_policies
-from auditor.risk_exceptions import load_exceptions
 
 
 def load_configured_policies(settings: Settings) -> list:

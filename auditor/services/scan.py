@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 from auditor.config import PlatformSettings, Settings
 from auditor.connectors.base import connector_for
+from auditor.demo.runtime import running_sandboxes
 from auditor.errors import AuditorError, ConfigError, ConnectorError
+from auditor.findings.exceptions import load_exceptions
 from auditor.matching import link_accounts
 from auditor.model import Capabilities, Person, Tenant, TenantSnapshot
 from auditor.policy.engine import evaluate
 from auditor.policy.facts import EvaluationContext
 from auditor.policy.loader import load_policies
-from auditor.risk_exceptions import load_exceptions
-from auditor.sandbox.runtime import running_sandboxes
 from auditor.services.directory_sync import read_people
 from auditor.storage.db import open_database
 from auditor.storage.repository import ScanRecord, ScanSummary, save_scan, stored_links, sync_people

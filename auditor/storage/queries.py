@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlmodel import Session
 
 from auditor.errors import StorageError
-from auditor.findings import OPENED, REOPENED, RESOLVED_CHANGE, STATUSES
+from auditor.findings.lifecycle import OPENED, REOPENED, RESOLVED_CHANGE, STATUSES
 from auditor.model import Severity
 from auditor.storage.tables import (
     DirectoryPerson,

@@ -17,7 +17,8 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from auditor.config import ManualLink
-from auditor.findings import (
+from auditor.findings.exceptions import RiskException
+from auditor.findings.lifecycle import (
     ACCEPTED,
     EXPIRED_EXCEPTION_RULE,
     OPEN,
@@ -27,7 +28,6 @@ from auditor.findings import (
     reconcile,
 )
 from auditor.model import Capabilities, Severity, TenantSnapshot, Verdict
-from auditor.risk_exceptions import RiskException
 from auditor.storage.inventory import chunks, last_event_time, save_events, sync_inventory
 from auditor.storage.people import sync_people
 from auditor.storage.tables import Finding, FindingEvent, ManualLinkRow, RiskExceptionRow, Scan, ScanPlatform

@@ -8,6 +8,9 @@ that autogenerate against a migrated database finds no difference.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -42,11 +45,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 def metadata() -> MetaData:
     """The metadata holding every table of the project (what migrations are compared with).
 
-    Each area keeps its tables in its own module (and its own migration branch); importing them here makes
-    the set complete wherever the metadata is used.
+    Each workflow area keeps its tables in its own ``auditor/<area>/tables.py`` (and its own migration
+    branch); every such module is found and imported here, so the set is complete wherever the metadata is
+    used and a new area needs no line in storage.
     """
-    from auditor.storage import dsar_tables, offboarding_tables, report_tables, web_tables  # noqa: F401
+    import auditor
 
+    for area in pkgutil.iter_modules(auditor.__path__):
+        name = f"auditor.{area.name}.tables"
+        if area.ispkg and importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
     return SQLModel.metadata
 
 

@@ -1,6 +1,6 @@
 """The web UI: ``create_app(settings)`` builds the Flask app; ``serve`` runs it with waitress.
 
-``create_app`` is imported on first use, so that light modules of the package (``auditor.web.roles``) can be
+``create_app`` is imported on first use, so that light modules of the package (``auditor.accounts.roles``) can be
 imported by the CLI without loading Flask and every blueprint.
 """
 

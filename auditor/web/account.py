@@ -6,10 +6,11 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from auditor.services import web_login, web_users
-from auditor.services.web_sessions import count_sessions
-from auditor.services.web_users import WebUserError
-from auditor.storage.web_tables import WebRecoveryCode
+from auditor.accounts import login as web_login
+from auditor.accounts import users as web_users
+from auditor.accounts.sessions import count_sessions
+from auditor.accounts.tables import WebRecoveryCode
+from auditor.accounts.users import WebUserError
 from auditor.web.context import actor, client, current_user, web
 from auditor.web.guard import requires
 

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from auditor.services import web_audit, web_users
-from auditor.services.web_users import ROLES, WebUserError
+from auditor.accounts import audit_trail as web_audit
+from auditor.accounts import users as web_users
+from auditor.accounts.users import ROLES, WebUserError
 from auditor.web.context import actor, page_number, web
 from auditor.web.guard import requires
 

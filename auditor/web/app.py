@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from auditor.accounts.crypto import load_web_keys
 from auditor.config import Settings
-from auditor.services.web_scans import ScanLauncher, ScanRunner, run_web_scan
-from auditor.services.web_secrets import load_web_keys
 from auditor.storage.db import open_database
 from auditor.web import errors, filters, guard
 from auditor.web.context import EXTENSION, WebContext
+from auditor.web.scan_launcher import ScanLauncher, ScanRunner, run_web_scan
 
 MAX_FORM_BYTES = 1024 * 1024
 AREAS = (

@@ -10,13 +10,13 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from auditor.services import web_login
-from auditor.services.web_login import EXPIRED, INVALID, LOCKED, OK, REPLAY, Step
-from auditor.services.web_sessions import PENDING_ENROL, PENDING_TOTP
-from auditor.services.web_totp import provisioning_uri
+from auditor.accounts import login as web_login
+from auditor.accounts.login import EXPIRED, INVALID, LOCKED, OK, REPLAY, Step
+from auditor.accounts.roles import home_endpoint
+from auditor.accounts.sessions import PENDING_ENROL, PENDING_TOTP
+from auditor.accounts.totp import provisioning_uri
 from auditor.web.context import client, web
 from auditor.web.guard import pending, public, safe_next
-from auditor.web.roles import home_endpoint
 
 bp = Blueprint("auth", __name__)
 
@@ -66,7 +66,7 @@ def login() -> Response | tuple[str, int]:
         )
         if step.status in (PENDING_TOTP, PENDING_ENROL):
             if g.pending is not None:
-                from auditor.services.web_sessions import end_session
+                from auditor.accounts.sessions import end_session
 
                 end_session(context.db, g.pending.id)
             g.set_session = step.token

@@ -12,14 +12,14 @@ from typing import Any
 
 from flask import current_app, g, request
 
+from auditor.accounts.audit_trail import Actor
+from auditor.accounts.crypto import WebKeys
+from auditor.accounts.login import Client
+from auditor.accounts.sessions import SessionInfo
 from auditor.config import Settings
 from auditor.errors import AuditorError
-from auditor.services.web_audit import Actor
-from auditor.services.web_login import Client
-from auditor.services.web_scans import ScanLauncher
-from auditor.services.web_secrets import WebKeys
-from auditor.services.web_sessions import SessionInfo
 from auditor.storage.db import Database
+from auditor.web.scan_launcher import ScanLauncher
 
 log = logging.getLogger("auditor.web")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from auditor.services.web_dashboard import dashboard
+from auditor.accounts.roles import home_endpoint
+from auditor.findings.dashboard import dashboard
 from auditor.web.context import current_user, web
 from auditor.web.guard import requires
-from auditor.web.roles import home_endpoint
 
 bp = Blueprint("dashboard", __name__)
 

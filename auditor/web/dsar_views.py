@@ -1,9 +1,9 @@
 """The register of data-subject requests in the web UI, and the Art. 30 records of processing.
 
-Blueprint ``dsar`` under ``/dsar``. Permissions (to add to ``auditor.web.roles.PERMISSIONS``):
+Blueprint ``dsar`` under ``/dsar``. Permissions (to add to ``auditor.accounts.roles.PERMISSIONS``):
 ``dsar.view`` (the register, one request), ``dsar.manage`` (open a request, every lifecycle step, build the
 answer pack, decide an erasure) and ``dsar.processing`` (the Art. 30 page). Views stay thin: they parse the form
-and call ``auditor.services.dsar``; a refused step (e.g. an extension noticed after the first month) re-renders
+and call ``auditor.dsar.use_cases``; a refused step (e.g. an extension noticed after the first month) re-renders
 the request with the reason and HTTP 409.
 """
 
@@ -14,11 +14,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
+from auditor.dsar import use_cases as service
 from auditor.dsar.deadlines import STOP_REASONS
 from auditor.dsar.errors import RequestNotFound
 from auditor.dsar.vocabulary import CHANNELS, CLOSED_STATUSES, REQUEST_TYPES, STATUSES
 from auditor.errors import AuditorError
-from auditor.services import dsar as service
 from auditor.web.context import web
 from auditor.web.guard import requires
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Flask, g, request, url_for
 
-from auditor.services.web_users import ROLES
+from auditor.accounts.roles import allowed
+from auditor.accounts.users import ROLES
 from auditor.web import charts
-from auditor.web.roles import allowed
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 

@@ -8,12 +8,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from auditor.services import web_triage
-from auditor.services.web_triage import MAX_BULK, TriageError
+from auditor.accounts.roles import allowed
+from auditor.findings.lifecycle import triage as web_triage
+from auditor.findings.triage import MAX_BULK, TriageError
 from auditor.storage.tables import Finding
 from auditor.web.context import actor, current_user, web
 from auditor.web.guard import requires, safe_next
-from auditor.web.roles import allowed
 
 bp = Blueprint("finding_actions", __name__, url_prefix="/findings")
 
@@ -145,7 +145,7 @@ def bulk() -> Response | str:
                 .order_by(table.c.severity_rank.desc(), table.c.id)
             ).mappings()
         ]
-        from auditor.services.web_users import active_usernames
+        from auditor.accounts.users import active_usernames
 
         assignees = active_usernames(session, web_triage.TRIAGE_ROLES)
     context = web()

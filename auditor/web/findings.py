@@ -11,15 +11,22 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from werkzeug.wrappers import Response
 
+from auditor.accounts import audit_trail as web_audit
+from auditor.accounts.users import active_usernames
 from auditor.errors import AuditorError
+from auditor.findings.exceptions import load_exceptions
+from auditor.findings.queries import (
+    EXPORT_KEYS,
+    FilterError,
+    FindingFilter,
+    export_rows,
+    facets,
+    finding_detail,
+)
+from auditor.findings.queries import list_page as findings_page
+from auditor.findings.triage import TRIAGE_ROLES
 from auditor.model import CATEGORIES
-from auditor.risk_exceptions import load_exceptions
-from auditor.services import web_audit
 from auditor.services.web_db import write_session
-from auditor.services.web_findings import EXPORT_KEYS, FilterError, FindingFilter, export_rows, facets, finding_detail
-from auditor.services.web_findings import list_page as findings_page
-from auditor.services.web_triage import TRIAGE_ROLES
-from auditor.services.web_users import active_usernames
 from auditor.web.context import actor, log, page_number, web
 from auditor.web.guard import requires
 

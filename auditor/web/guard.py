@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
 
-from auditor.services import web_audit
-from auditor.services.web_audit import Actor
+from auditor.accounts import audit_trail as web_audit
+from auditor.accounts.audit_trail import Actor
+from auditor.accounts.crypto import new_token
+from auditor.accounts.roles import PERMISSIONS, allowed
+from auditor.accounts.sessions import load_session
 from auditor.services.web_db import write_session
-from auditor.services.web_secrets import new_token
-from auditor.services.web_sessions import load_session
 from auditor.web.context import log, web
-from auditor.web.roles import PERMISSIONS, allowed
 
 PUBLIC = "@public"
 PERMISSION_ATTR = "_auditor_permission"

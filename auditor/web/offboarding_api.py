@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from auditor.services.offboarding import receive_webhook
+from auditor.offboarding.use_cases import receive_webhook
 from auditor.web.guard import csrf_exempt, public
 
 bp = Blueprint("offboarding_api", __name__)

@@ -1,11 +1,11 @@
 """HR offboarding pages: the cases, one case with its items, opening a case (the HR button), re-checking it,
 the evidence PDF, and a security officer's decision on a proposed revocation.
 
-Blueprint ``offboarding`` under ``/offboarding``. Permissions (in ``auditor.web.roles.PERMISSIONS``):
+Blueprint ``offboarding`` under ``/offboarding``. Permissions (in ``auditor.accounts.roles.PERMISSIONS``):
 ``offboarding.view`` (the list, one case, its evidence), ``offboarding.open`` (open a case, re-check it) and
 ``offboarding.approve`` (approve or reject a proposed revocation; the service also refuses anyone but a
 security officer, and the person who opened the case). Views parse the form and call
-``auditor.services.offboarding``.
+``auditor.offboarding.use_cases``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from auditor.errors import AuditorError
+from auditor.offboarding import use_cases as service
 from auditor.offboarding.cases import CaseError
 from auditor.offboarding.revocation import RevocationError
-from auditor.services import offboarding as service
 from auditor.web.context import web
 from auditor.web.guard import requires
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from auditor.services.web_inventory import PERSON_STATUSES, people_page, person_detail
+from auditor.storage.inventory_queries import PERSON_STATUSES, people_page, person_detail
 from auditor.web.context import page_number, web
 from auditor.web.guard import requires
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from auditor.services import web_audit
+from auditor.accounts import audit_trail as web_audit
 from auditor.services.web_db import write_session
-from auditor.services.web_inventory import scans_page
+from auditor.storage.inventory_queries import scans_page
 from auditor.web.context import actor, page_number, web
 from auditor.web.guard import requires
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from auditor.connectors.meta import MetaConnector
+from auditor.demo.meta.emulator import MetaEmulator
 from auditor.errors import ConfigError
-from auditor.sandbox.meta_api import MetaEmulator
 from tests.connectors.meta_fixtures import BUSINESS_ID, EXTRA_ENV, EXTRA_TOKEN, TOKEN, business
 from tests.support.served import ServedEmulator, serving
 

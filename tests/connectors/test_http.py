@@ -16,8 +16,8 @@ from auditor.connectors.http import (
     redact,
 )
 from auditor.connectors.meta import dialect
+from auditor.demo.server import serve
 from auditor.errors import ConnectorError
-from auditor.sandbox.server import serve
 from tests.connectors.meta_fixtures import BUSINESS_ID, EXTRA_TOKEN, TOKEN, business, many_users
 
 

@@ -1,6 +1,6 @@
 """Fixtures of the DSAR tests: databases on SQLite and PostgreSQL, and the demo shop scanned on three platforms.
 
-The demo workspace (``auditor.services.demo.create_workspace``) is scanned once per session with
+The demo workspace (``auditor.demo.workspace.create_workspace``) is scanned once per session with
 ``auditor.services.scan.run_scan`` over: its Meta business served by the emulator over real HTTP, plus two
 import-file platforms (``tests.dsar.fixtures``). Tests that write copy the workspace first. The Meta emulator
 keeps serving for the whole session, so collection asks it live.
@@ -19,12 +19,12 @@ from sqlalchemy.engine import make_url
 
 from auditor.config import ManualLink, PlatformSettings, Settings, load_settings
 from auditor.connectors import base
-from auditor.sandbox.company import build_company
-from auditor.sandbox.emulators import emulator_for
-from auditor.sandbox.server import serve
-from auditor.services.demo import create_workspace
+from auditor.demo.company import build_company
+from auditor.demo.emulators import emulator_for
+from auditor.demo.server import serve
+from auditor.demo.workspace import create_workspace
+from auditor.dsar import tables as dsar_tables  # noqa: F401 - the DSAR tables must be known to SQLModel's metadata
 from auditor.services.scan import run_scan
-from auditor.storage import dsar_tables  # noqa: F401 - the DSAR tables must be known to SQLModel's metadata
 from auditor.storage.db import Database, open_database
 from tests.dsar import fixtures
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from auditor.commands.dsar import dsar
+from auditor.cli.dsar import dsar
 from tests.dsar import fixtures
 from tests.dsar.conftest import Shop
 

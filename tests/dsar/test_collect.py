@@ -34,7 +34,7 @@ def statuses(collection: Collection) -> dict[str, str]:
 def test_employee_and_customer_is_found_on_three_platforms(scanned_shop: Shop) -> None:
     collection = run(scanned_shop, "Michał Woźniak", [fixtures.MICHAL_WORK, fixtures.MICHAL_PRIVATE])
     assert statuses(collection) == {
-        "directory": FOUND, "auditor.directory": FOUND, "auditor.inventory": FOUND, "auditor.findings": FOUND,
+        "directory": FOUND, "auditor.directory": FOUND, "auditor.inventory": FOUND, "auditor.findings.lifecycle": FOUND,
         "auditor.events": FOUND, "auditor.offboarding": NOTHING_FOUND if _has_offboarding(scanned_shop) else
         NOT_AVAILABLE, f"platform:{META}": FOUND, f"platform:{fixtures.SHOP}": FOUND,
         f"platform:{fixtures.TIKTOK}": FOUND,
@@ -160,8 +160,8 @@ def test_the_whole_demo_finds_him_on_every_sandbox_platform_that_can_be_searched
     """The demo as ``auditor demo`` builds it (every sandbox platform other areas ship, served over HTTP):
     at least three platforms hold the employee; a platform that cannot be searched says why."""
     from auditor.config import load_settings
-    from auditor.services import dsar as service
-    from auditor.services.demo import create_workspace
+    from auditor.demo.workspace import create_workspace
+    from auditor.dsar import use_cases as service
     from auditor.services.scan import run_scan
 
     settings = load_settings(create_workspace(tmp_path / "demo"))

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 
 from auditor.config import DsarSettings
 from auditor.dsar import erasure
+from auditor.dsar import use_cases as service
 from auditor.dsar.records import Identity
-from auditor.services import dsar as service
 from auditor.storage.db import Database
 from auditor.storage.tables import (
     AuditEventRow,

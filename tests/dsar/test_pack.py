@@ -16,9 +16,9 @@ import pytest
 from pypdf import PdfReader
 
 from auditor.dsar import pack as packing
+from auditor.dsar import use_cases as service
 from auditor.dsar.errors import PackError
 from auditor.dsar.model import CATEGORY_COLUMNS
-from auditor.services import dsar as service
 from tests.dsar import fixtures
 from tests.dsar.conftest import NOW, Shop
 

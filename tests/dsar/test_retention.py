@@ -8,8 +8,8 @@ from sqlalchemy import MetaData, Table, func, select
 from auditor.config import DsarSettings
 from auditor.dsar import register
 from auditor.dsar.retention import RetentionReport, apply_retention, delete_tree, purge_offboarding
+from auditor.dsar.tables import DsarEvent, DsarRequest
 from auditor.storage.db import Database
-from auditor.storage.dsar_tables import DsarEvent, DsarRequest
 from auditor.storage.tables import AuditEventRow, FindingEvent, Scan, ScanPlatform
 from tests.dsar import builders
 from tests.dsar.builders import NOW, ago

@@ -1,4 +1,4 @@
-"""Migration 0005_dsar creates exactly the tables of auditor/storage/dsar_tables.py (no autogenerate drift), on
+"""Migration 0005_dsar creates exactly the tables of auditor/dsar/tables.py (no autogenerate drift), on
 SQLite and PostgreSQL, and its downgrade removes them; the Art. 30 record follows the configuration."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from sqlalchemy import MetaData, inspect
 
 from auditor.config import DsarSettings, PlatformSettings, Settings
 from auditor.dsar.processing import records_of_processing
+from auditor.dsar.tables import DSAR_TABLES
 from auditor.storage.db import alembic_config, create_db_engine, upgrade
-from auditor.storage.dsar_tables import DSAR_TABLES
 from auditor.storage.tables import metadata
 
 

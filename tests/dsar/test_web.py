@@ -1,6 +1,6 @@
 """The ``dsar`` blueprint in a small Flask app that provides what the web UI's ``create_app`` provides to it: the
 app context (settings, database, clock), the signed-in user on ``g.user``, ``csrf_token()`` and an access guard
-reading the permission each view declares (with the role table proposed for ``auditor.web.roles``)."""
+reading the permission each view declares (with the role table proposed for ``auditor.accounts.roles``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import jinja2
 import pytest
 from flask import Flask, abort, g, request
 
-from auditor.services import dsar as service
+from auditor.dsar import use_cases as service
 from auditor.storage.db import open_database
 from auditor.web import dsar_views
 from auditor.web.guard import PERMISSION_ATTR

@@ -19,15 +19,15 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Request, Response
 
 from auditor.config import Settings, load_settings
+from auditor.demo.company import Company, build_company
+from auditor.demo.emulators import emulator_for
+from auditor.demo.meta.writes import MetaWriteEmulator
+from auditor.demo.server import ServerHandle, serve
+from auditor.demo.workspace import HISTORY_LDIF, create_workspace
+from auditor.offboarding.tables import OFFBOARDING_TABLES
 from auditor.offboarding.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
-from auditor.sandbox.company import Company, build_company
-from auditor.sandbox.emulators import emulator_for
-from auditor.sandbox.meta_writes import MetaWriteEmulator
-from auditor.sandbox.server import ServerHandle, serve
-from auditor.services.demo import HISTORY_LDIF, create_workspace
 from auditor.services.directory_sync import sync_directory
 from auditor.storage.db import Database, open_database
-from auditor.storage.offboarding_tables import OFFBOARDING_TABLES
 from auditor.storage.tables import Finding, FindingEvent
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # a Monday

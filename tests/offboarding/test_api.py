@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 
 from auditor.config import load_settings
+from auditor.demo.workspace import run_demo
 from auditor.offboarding.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from auditor.services.demo import run_demo
 from auditor.services.queries import person_report
 from auditor.storage.db import open_database
 from auditor.web.offboarding_api import bp

@@ -12,7 +12,7 @@ from auditor.config import NotificationSettings, OffboardingSettings
 from auditor.errors import ConfigError
 from auditor.offboarding.cases import ESCALATION_RULE
 from auditor.offboarding.deadline import deadline
-from auditor.services.offboarding import check_case, open_case, recheck_open_cases
+from auditor.offboarding.use_cases import check_case, open_case, recheck_open_cases
 from auditor.services.scan import run_scan
 from tests.offboarding.conftest import HOOK_ENV, LEAVER, NOW, PLATFORM
 
@@ -182,7 +182,7 @@ def test_the_platform_is_named_on_every_item(hr):
 
 
 def test_the_evidence_agrees_with_the_case_before_the_next_scan(hr):
-    from auditor.services.reports import report_data
+    from auditor.reporting.use_cases import report_data
 
     run_scan(hr.settings, now=NOW - timedelta(days=1))
     case = _open(hr)["case"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from auditor.commands.offboarding import offboard, scheduler
+from auditor.cli.offboard import offboard, scheduler
 from auditor.config import SchedulerSettings
 from auditor.scheduler import run_scheduler
 from tests.offboarding.conftest import LEAVER

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from auditor.offboarding.revocation import RevocationError
-from auditor.services.offboarding import check_case, decide_revocation, open_case, run_revocation
+from auditor.offboarding.use_cases import check_case, decide_revocation, open_case, run_revocation
 from tests.offboarding.conftest import LEAVER, NOW, PLATFORM
 
 LAST_DAY = date(2026, 10, 30)

@@ -1,4 +1,4 @@
-"""Migration 0004_offboarding matches ``auditor/storage/offboarding_tables.py`` on SQLite and PostgreSQL, and
+"""Migration 0004_offboarding matches ``auditor/offboarding/tables.py`` on SQLite and PostgreSQL, and
 APScheduler finds its job table made by the migration."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import make_url
 
-from auditor.storage import offboarding_tables
+from auditor.offboarding import tables as offboarding_tables
 from auditor.storage.db import create_db_engine, upgrade
 from auditor.storage.tables import metadata
 

@@ -9,8 +9,8 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 
-from auditor.services import web_secrets
-from auditor.services.web_demo import ensure_web_secrets
+from auditor.accounts import crypto as web_secrets
+from auditor.demo.web_setup import ensure_web_secrets
 from auditor.web import create_app
 from tests.offboarding.conftest import LEAVER, leaver_body, signed
 from tests.web.conftest import Browser, Clock, enrolled_user

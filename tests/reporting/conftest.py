@@ -22,11 +22,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import auditor.services.scan as scan_service
-from auditor.commands.report import report
+from auditor.cli.report import report
 from auditor.config import Settings, load_settings
+from auditor.demo.workspace import DEMO_PLATFORM, create_workspace
 from auditor.reporting.register import ReportEntry
-from auditor.services.demo import DEMO_PLATFORM, create_workspace
-from auditor.services.reports import build_report, generated_reports
+from auditor.reporting.use_cases import build_report, generated_reports
 from auditor.storage.db import open_database
 from auditor.storage.tables import DirectoryPerson
 from tests.reporting.builders import edge_workspace

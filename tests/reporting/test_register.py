@@ -14,11 +14,11 @@ from pypdf import PdfReader, PdfWriter
 from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import make_url
 
-from auditor.commands.report import report
+from auditor.cli.report import report
 from auditor.reporting.register import AUTHENTIC, TAMPERED, UNKNOWN, embedded_report_id
-from auditor.services.reports import generated_reports, verify_report
+from auditor.reporting.tables import REPORT_TABLES, ReportRegisterRow
+from auditor.reporting.use_cases import generated_reports, verify_report
 from auditor.storage.db import create_db_engine, upgrade
-from auditor.storage.report_tables import REPORT_TABLES, ReportRegisterRow
 from tests.reporting.conftest import Demo, Rendered
 
 

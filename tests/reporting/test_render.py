@@ -12,8 +12,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from auditor.services.demo import DEMO_PLATFORM
-from auditor.services.reports import build_report
+from auditor.demo.workspace import DEMO_PLATFORM
+from auditor.reporting.use_cases import build_report
 from auditor.storage.tables import DirectoryPerson, Finding, InvAccount
 from tests.reporting.builders import LONG_ASSET, PEOPLE
 from tests.reporting.conftest import PARTIAL_LEAVER, SECOND_SCAN, Demo, Rendered, keep_rendered

@@ -12,7 +12,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from auditor.commands.report import report
+from auditor.cli.report import report
+from auditor.demo.workspace import DEMO_PLATFORM
+from auditor.findings.exceptions import RiskException
 from auditor.reporting.access_review import NO_MANAGER, UNASSIGNED, build_access_review
 from auditor.reporting.audit import build_audit
 from auditor.reporting.data import Scope
@@ -20,9 +22,7 @@ from auditor.reporting.errors import ReportError
 from auditor.reporting.i18n import load_translator
 from auditor.reporting.offboarding import build_offboarding
 from auditor.reporting.render import render_html
-from auditor.risk_exceptions import RiskException
-from auditor.services.demo import DEMO_PLATFORM
-from auditor.services.reports import build_report, report_data, report_inputs
+from auditor.reporting.use_cases import build_report, report_data, report_inputs
 from auditor.storage.db import open_database
 from auditor.storage.tables import DirectoryPerson, Finding, FindingEvent, InvAccount, InvApp, InvGrant, Scan
 from tests.reporting.conftest import GONE_LEAVER, PARTIAL_LEAVER, SECOND_SCAN, Demo

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from auditor.config import Settings, load_settings
-from auditor.sandbox.company import Company, build_company
-from auditor.sandbox.emulators import emulator_for
-from auditor.sandbox.faults import FaultPlan
-from auditor.sandbox.server import ServerHandle, serve
-from auditor.services.demo import create_workspace
+from auditor.demo.company import Company, build_company
+from auditor.demo.emulators import emulator_for
+from auditor.demo.faults import FaultPlan
+from auditor.demo.server import ServerHandle, serve
+from auditor.demo.workspace import create_workspace
 from auditor.storage.db import open_database
 from auditor.storage.queries import list_findings
 

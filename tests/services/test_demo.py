@@ -7,9 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 from auditor.config import load_settings
-from auditor.sandbox.company import build_company
-from auditor.sandbox.platforms import sandbox_platforms
-from auditor.services.demo import run_demo
+from auditor.demo.company import build_company
+from auditor.demo.platforms import sandbox_platforms
+from auditor.demo.workspace import run_demo
 from tests.services.conftest import finding_key, findings
 
 

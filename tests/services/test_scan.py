@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from auditor.demo.ldif_writer import ldif_text
 from auditor.errors import ConfigError, DirectoryError, PolicyError
-from auditor.sandbox.ldif_writer import ldif_text
 from auditor.services.scan import run_scan
 from auditor.storage.db import open_database
 from auditor.storage.queries import latest_scans

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from auditor.errors import StorageError
-from auditor.findings import fingerprint
+from auditor.findings.exceptions import RiskException
+from auditor.findings.lifecycle import fingerprint
 from auditor.model import Severity
-from auditor.risk_exceptions import RiskException
 from auditor.storage import repository
 from auditor.storage.repository import record_failed_scan, save_scan
 from auditor.storage.tables import Finding, FindingEvent, InvGrant, RiskExceptionRow, Scan

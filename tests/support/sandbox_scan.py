@@ -14,10 +14,10 @@ from typing import Any
 import yaml
 
 from auditor.config import Settings
-from auditor.sandbox.company import Company
-from auditor.sandbox.ldif_writer import write_ldif
-from auditor.sandbox.platforms import SandboxPlatform, create_emulator
-from auditor.sandbox.server import serve
+from auditor.demo.company import Company
+from auditor.demo.ldif_writer import write_ldif
+from auditor.demo.platforms import SandboxPlatform, create_emulator
+from auditor.demo.server import serve
 from auditor.services.scan import run_scan
 from auditor.storage.db import open_database
 from auditor.storage.queries import list_findings

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from auditor.config import PlatformSettings
-from auditor.sandbox.server import serve
+from auditor.demo.server import serve
 
 
 class ServedEmulator:

@@ -19,17 +19,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from auditor.accounts import crypto as web_secrets
+from auditor.accounts.crypto import load_web_keys
+from auditor.accounts.tables import WebUser
+from auditor.accounts.totp import code_at, new_secret
+from auditor.accounts.users import add_user
 from auditor.config import Settings, load_settings
-from auditor.services import web_secrets
-from auditor.services.demo import create_workspace
+from auditor.demo.web_setup import ensure_web_secrets
+from auditor.demo.workspace import create_workspace
 from auditor.services.scan import run_scan
 from auditor.services.web_db import write_session
-from auditor.services.web_demo import ensure_web_secrets
-from auditor.services.web_secrets import load_web_keys
-from auditor.services.web_totp import code_at, new_secret
-from auditor.services.web_users import add_user
 from auditor.storage.db import Database
-from auditor.storage.web_tables import WebUser
 from auditor.web import create_app
 
 BASE_URL = "https://localhost"

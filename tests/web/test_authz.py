@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from auditor.services import web_audit, web_users
+from auditor.accounts import audit_trail as web_audit
+from auditor.accounts import users as web_users
+from auditor.accounts.sessions import create_session
 from auditor.services.web_db import write_session
-from auditor.services.web_sessions import create_session
 from auditor.storage.tables import Finding
 from auditor.web.guard import PERMISSION_ATTR, requires
 from tests.web.conftest import BASE_URL, PASSWORD, Browser, csrf_of, enrolled_user
@@ -71,7 +72,7 @@ EXPECTED: dict[str, object] = {
     "dsar.erase": DSAR,
     "dsar.processing": {ADMIN, OFFICER, DPO, AUDITOR},
 }
-"""Endpoint -> roles allowed (written out here, independently of auditor.web.roles)."""
+"""Endpoint -> roles allowed (written out here, independently of auditor.accounts.roles)."""
 SIGNS_OUT = {"account.logout_everywhere"}
 NO_SUCH_OBJECT = {"offboarding.show", "offboarding.evidence", "dsar.show"}
 """Pages of one object the matrix does not create: allowed roles get 404 (not 403, not the login page)."""

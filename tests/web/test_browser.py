@@ -24,8 +24,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 from waitress import create_server, wasyncore
 
-from auditor.services import web_users
-from auditor.services.web_totp import code_at
+from auditor.accounts import users as web_users
+from auditor.accounts.totp import code_at
 from auditor.storage.tables import Finding, RiskExceptionRow
 from auditor.web import create_app
 from tests.web.conftest import PASSWORD, enrolled_user

@@ -7,8 +7,8 @@ import waitress
 from click.testing import CliRunner
 from flask import Flask
 
-from auditor.commands.web import serve, users
-from auditor.services import web_users
+from auditor.accounts import users as web_users
+from auditor.cli.web import serve, users
 from auditor.storage.db import open_database
 from tests.web.conftest import PASSWORD
 

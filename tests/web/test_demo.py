@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import stat
 
+from auditor.accounts.totp import provisioning_uri
 from auditor.config import load_settings
-from auditor.services.web_demo import demo_login_banner, ensure_demo_admin, ensure_web_secrets
-from auditor.services.web_totp import provisioning_uri
+from auditor.demo.web_setup import demo_login_banner, ensure_demo_admin, ensure_web_secrets
 from auditor.web import create_app
 from tests.web.conftest import Browser
 
@@ -33,7 +33,7 @@ def test_demo_admin_can_sign_in_and_a_rerun_changes_the_credentials(workspace, c
     try:
         browser = Browser(app, clock)
         assert browser.password(username, password).location.endswith("/login/code")  # already enrolled
-        from auditor.services.web_totp import code_at
+        from auditor.accounts.totp import code_at
 
         assert browser.code(code_at(seed, clock())).location.endswith("/dashboard")
         clock.advance(30)

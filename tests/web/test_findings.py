@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
+from auditor.accounts import audit_trail as web_audit
+from auditor.accounts.tables import FindingComment, FindingTriage
 from auditor.model import Severity
-from auditor.services import web_audit
 from auditor.services.scan import run_scan
 from auditor.storage.tables import Finding, FindingEvent, RiskExceptionRow
-from auditor.storage.web_tables import FindingComment, FindingTriage
 from auditor.web import create_app
 from tests.web.conftest import Browser, enrolled_user
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from auditor.services import web_audit, web_users
-from auditor.services.web_totp import code_at, provisioning_uri
-from auditor.storage.web_tables import WebSession, WebUser
+from auditor.accounts import audit_trail as web_audit
+from auditor.accounts import users as web_users
+from auditor.accounts.tables import WebSession, WebUser
+from auditor.accounts.totp import code_at, provisioning_uri
 from auditor.web.auth import qr_svg
 from tests.web.conftest import PASSWORD, Browser, csrf_of, enrolled_user
 

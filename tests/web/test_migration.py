@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from auditor.accounts.tables import FINDING_LIST_INDEXES, WEB_TABLES
 from auditor.storage.db import alembic_config, create_db_engine, upgrade
 from auditor.storage.tables import metadata
-from auditor.storage.web_tables import FINDING_LIST_INDEXES, WEB_TABLES
 
 OUR_INDEXES = {index.name for index in FINDING_LIST_INDEXES}
 

@@ -8,12 +8,13 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from auditor.accounts import audit_trail as web_audit
+from auditor.accounts import users as web_users
+from auditor.accounts.crypto import load_web_keys
+from auditor.accounts.tables import WebUser
+from auditor.accounts.totp import code_at
 from auditor.model import CATEGORIES
-from auditor.services import web_audit, web_users
-from auditor.services.web_secrets import load_web_keys
-from auditor.services.web_totp import code_at
 from auditor.storage.tables import DirectoryPerson, Finding, InvAccount
-from auditor.storage.web_tables import WebUser
 from auditor.web.guard import csrf_exempt, public, requires
 from tests.web.conftest import BASE_URL, PASSWORD, Browser, csrf_of, enrolled_user
 

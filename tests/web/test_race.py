@@ -6,9 +6,9 @@ import threading
 
 from sqlalchemy import select
 
-from auditor.services import web_audit
-from auditor.services.web_totp import code_at
-from auditor.storage.web_tables import WebSession
+from auditor.accounts import audit_trail as web_audit
+from auditor.accounts.tables import WebSession
+from auditor.accounts.totp import code_at
 from auditor.web import create_app
 from tests.web.conftest import BASE_URL, Browser, csrf_of, enrolled_user
 

@@ -7,10 +7,8 @@ import base64
 import pytest
 from argon2 import PasswordHasher, Type
 
-from auditor.config import load_settings
-from auditor.errors import ConfigError
-from auditor.services import web_secrets
-from auditor.services.web_secrets import (
+from auditor.accounts import crypto as web_secrets
+from auditor.accounts.crypto import (
     SeedCipher,
     SeedDecryptionError,
     generate_encryption_key,
@@ -23,6 +21,8 @@ from auditor.services.web_secrets import (
     recovery_code_digest,
     verify_password,
 )
+from auditor.config import load_settings
+from auditor.errors import ConfigError
 
 
 def test_production_hasher_is_argon2id_with_strong_parameters(monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.services.web_totp import (
+from auditor.accounts.totp import (
     TotpParams,
     code_at,
     matching_step,

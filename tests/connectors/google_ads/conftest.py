@@ -9,8 +9,8 @@ import pytest
 
 from auditor.config import PlatformSettings
 from auditor.connectors.google_ads import GoogleAdsConnector
+from auditor.demo.google_ads.emulator import GoogleAdsEmulator
 from auditor.errors import ConfigError
-from auditor.sandbox.google_ads_api import GoogleAdsEmulator
 from tests.connectors.google_ads.fixtures import DEVELOPER_TOKEN, MANAGER_ID, SEARCH_ID, TOKEN, VIDEO_ID, customers
 from tests.support.served import ServedEmulator, serving
 

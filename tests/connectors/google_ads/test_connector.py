@@ -220,7 +220,7 @@ def test_quota_error_on_changes_is_could_not_verify(sandbox):
 
     def exhausted(query, parse):
         original(query, parse)
-        from auditor.sandbox.google_ads_api import AdsError
+        from auditor.demo.google_ads.emulator import AdsError
         raise AdsError(429, "quotaError", "RESOURCE_EXHAUSTED", "Too many requests.")
 
     sandbox.emulator._check_change_query = exhausted
@@ -249,7 +249,7 @@ def test_permission_error_on_one_read_is_recorded_with_the_hint(sandbox, monkeyp
 
     def deny_invitations(cid, customer, query):
         if query["resource"] == "customer_user_access_invitation":
-            from auditor.sandbox.google_ads_api import AdsError
+            from auditor.demo.google_ads.emulator import AdsError
             raise AdsError(403, "authorizationError", "ACTION_NOT_PERMITTED", "Not permitted.")
         return original(cid, customer, query)
 

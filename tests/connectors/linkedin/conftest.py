@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from auditor.connectors.linkedin import LinkedInConnector
+from auditor.demo.linkedin.emulator import LinkedInEmulator
 from auditor.errors import ConfigError
-from auditor.sandbox.linkedin_api import LinkedInEmulator
 from tests.support.served import ServedEmulator, serving
 
 PLATFORM = "kwiatek-linkedin"

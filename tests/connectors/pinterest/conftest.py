@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from auditor.connectors.pinterest import PinterestConnector
+from auditor.demo.pinterest.emulator import PinterestEmulator
 from auditor.errors import ConfigError
-from auditor.sandbox.pinterest_api import PinterestEmulator
 from tests.support.served import ServedEmulator, serving
 
 PLATFORM = "kwiatek-pinterest"

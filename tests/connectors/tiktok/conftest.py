@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from auditor.connectors.tiktok import TikTokConnector
+from auditor.demo.tiktok.emulator import PREFIX, TikTokEmulator
 from auditor.errors import ConfigError
-from auditor.sandbox.tiktok_api import PREFIX, TikTokEmulator
 from tests.connectors.tiktok.fixtures import BC_ID, TOKEN, business_center
 from tests.support.served import ServedEmulator, serving
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from auditor.connectors.x import XConnector
+from auditor.demo.x.emulator import XEmulator
 from auditor.errors import ConfigError
-from auditor.sandbox.x_api import XEmulator
 from tests.connectors.x.fixtures import AD_ACCOUNT, CREDENTIALS, OTHER_ACCOUNT, ads_data
 from tests.support.served import ServedEmulator, serving
 

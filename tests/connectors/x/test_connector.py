@@ -10,9 +10,9 @@ from auditor.config import PlatformSettings
 from auditor.connectors.base import create_connector
 from auditor.connectors.http import ConnectorAuthError, ConnectorPermissionError
 from auditor.connectors.x import GAP_NOTE, XConnector
+from auditor.demo.faults import Fault, FaultPlan
 from auditor.errors import ConfigError
 from auditor.model import AccountKind
-from auditor.sandbox.faults import Fault, FaultPlan
 from tests.connectors.x.conftest import PLATFORM, SECRETS, resolve_secret
 from tests.connectors.x.fixtures import AD_ACCOUNT, CALLER, CREDENTIALS, OTHER_ACCOUNT, OWNER, many_promotable
 

@@ -5,7 +5,7 @@ Revision ID: 0002_web
 Revises: 0001
 Create Date: 2026-11-25
 
-Frozen copy of ``auditor/storage/web_tables.py`` at this revision (a branch off 0001: upgrade to "heads").
+Frozen copy of ``auditor/accounts/tables.py`` at this revision (a branch off 0001: upgrade to "heads").
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Revision ID: 0004_offboarding
 Revises: 0001
 Create Date: 2026-11-25
 
-Frozen copy of ``auditor/storage/offboarding_tables.py`` at this revision (a branch off 0001: upgrade to
+Frozen copy of ``auditor/offboarding/tables.py`` at this revision (a branch off 0001: upgrade to
 "heads").
 """
 

@@ -4,7 +4,7 @@ Revision ID: 0005_dsar
 Revises: 0001
 Create Date: 2026-11-25
 
-Frozen copy of ``auditor/storage/dsar_tables.py`` at this revision (a branch off 0001: upgrade to "heads").
+Frozen copy of ``auditor/dsar/tables.py`` at this revision (a branch off 0001: upgrade to "heads").
 """
 
 from __future__ import annotations

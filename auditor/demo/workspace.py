@@ -1,0 +1,176 @@
+"""``auditor demo``: a self-contained workspace for the fictional shop, scanned through the sandbox.
+
+The workspace holds its own ``auditor.toml`` (so every command works on it with ``--config D/auditor.toml``),
+the directory as LDIF, random sandbox tokens in a 0600 secrets file, and the policy parameters the shop
+has approved. Re-running the demo keeps the workspace and runs one more scan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.config import load_settings
+from auditor.demo.platforms import SandboxPlatform, has_emulator, sandbox_platforms
+from auditor.errors import ConfigError
+
+DEMO_PLATFORM = "Kwiatek on Meta"
+HR_WEBHOOK_SECRET_ENV = "AUDITOR_HR_WEBHOOK_SECRET"  # noqa: S105 - the name of a variable
+HISTORY_LDIF = "people-earlier.ldif"
+HISTORY_AGE_DAYS = 30
+OWN_TOKEN_ENV = "AUDITOR_META_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+
+
+def toml_value(value: Any) -> str:
+    """A TOML literal for a str, bool, number, list or inline table (JSON escapes are valid TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items() if v is not None) + "}"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def toml_table(header: str, values: dict[str, Any]) -> str:
+    """One TOML table (or array-of-tables entry when header starts with '[[')."""
+    lines = [header]
+    lines += [f"{key} = {toml_value(val)}" for key, val in values.items() if val is not None]
+    return "\n".join(lines) + "\n"
+
+
+def extension_platform(extension: SandboxPlatform) -> dict[str, Any]:
+    """The ``[[platform]]`` entry of one sandbox extension (served by its emulator, or a file import)."""
+    entry: dict[str, Any] = {"kind": extension.kind, "name": extension.name}
+    if has_emulator(extension.kind):
+        entry.update({"base_url": f"sandbox://{extension.kind}", "token_env": extension.token_variable,
+                      "backoff": 0.2})
+    entry.update(extension.settings)
+    return entry
+
+
+def merged_parameters(company: Any, extensions: list[SandboxPlatform]) -> dict[str, dict[str, Any]]:
+    """Rule parameters of the company and every extension (an extension adds to a rule's lists and maps)."""
+    merged = {rule: dict(values) for rule, values in company.policy_parameters.items()}
+    for extension in extensions:
+        for rule, values in extension.policy_parameters.items():
+            target = merged.setdefault(rule, {})
+            for name, value in values.items():
+                if isinstance(value, list) and isinstance(target.get(name), list):
+                    target[name] = sorted(set(target[name]) | set(value))
+                elif isinstance(value, dict) and isinstance(target.get(name), dict):
+                    target[name] = {**target[name], **value}
+                else:
+                    target[name] = value
+    return merged
+
+
+def demo_config_text(company: Any, extensions: list[SandboxPlatform]) -> str:
+    """The demo workspace's auditor.toml."""
+    parts = [
+        "# auditor demo workspace: the fictional shop of auditor.demo.company, served by the built-in\n"
+        "# emulators (base_url sandbox://meta). Tokens are random sandbox values in secrets.env.\n",
+        'secrets_file = "secrets.env"\n',
+        toml_table("[storage]", {"url": "sqlite:///auditor.db"}),
+        toml_table("[sandbox]", {"company_seed": company.seed, "epoch": company.now}),
+        toml_table("[directory]", {"kind": "ldif", "path": "people.ldif", **company.directory_settings}),
+        toml_table("[[platform]]", {
+            "kind": "meta", "name": DEMO_PLATFORM, "base_url": "sandbox://meta",
+            "business_id": company.meta["business"]["id"], "token_env": OWN_TOKEN_ENV,
+            "inspect_tokens": sorted(company.meta_extra_tokens), "backoff": 0.2,
+        }),
+    ]
+    parts += [toml_table("[[platform]]", extension_platform(x)) for x in extensions]
+    parts.append(toml_table("[matching]", {"company_domains": company.company_domains}))
+    for entry in [*company.service_accounts, *(e for x in extensions for e in x.service_accounts)]:
+        parts.append(toml_table("[[matching.service_accounts]]", entry))
+    for entry in [*company.links, *(e for x in extensions for e in x.links)]:
+        parts.append(toml_table("[[matching.links]]", entry))
+    parts.append(toml_table("[policies]", {"parameters_file": "policy-parameters.yaml"}))
+    parts.append(toml_table("[offboarding]", {"revocation_platforms": [DEMO_PLATFORM]}))
+    parts.append(toml_table("[dsar]", {
+        "controller_name": company.name, "contact_email": f"rodo@{company.domain}", "timezone": "Europe/Warsaw",
+    }))
+    return "\n".join(parts)
+
+
+def sandbox_secret(template: str) -> str:
+    """A fresh random secret shaped like ``template`` (each ':'-separated part random, as OAuth 1.0a needs)."""
+    return ":".join(f"sandbox-{secrets.token_hex(16)}" for _part in template.split(":"))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def create_workspace(directory: Path, *, now: datetime | None = None) -> Path:
+    """Create the demo workspace if it does not exist yet; return its config path."""
+    from auditor.demo.company import build_company
+    from auditor.demo.ldif_writer import ldif_text
+
+    config_path = directory / "auditor.toml"
+    if config_path.exists():
+        return config_path
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{directory}: cannot create the demo folder: {exc.strerror}") from exc
+    company = build_company(now=now or datetime.now(UTC))
+    extensions = sandbox_platforms(company)
+    (directory / "people.ldif").write_text(ldif_text(company), encoding="utf-8")
+    (directory / HISTORY_LDIF).write_text(ldif_text(company, earlier=True), encoding="utf-8")
+    tokens = {OWN_TOKEN_ENV: f"sandbox-{secrets.token_hex(16)}"}
+    tokens.update({env: f"sandbox-{secrets.token_hex(16)}" for env in company.meta_extra_tokens})
+    tokens.update({x.token_variable: sandbox_secret(x.token) for x in extensions if has_emulator(x.kind)})
+    tokens[HR_WEBHOOK_SECRET_ENV] = sandbox_secret("")
+    tokens.update({  # further credentials an extension names, e.g. a developer token
+        value: sandbox_secret("") for x in extensions
+        for key, value in x.settings.get("options", {}).items() if key.endswith("_env") and isinstance(value, str)
+    })
+    for extension in extensions:
+        for name, text in extension.files.items():
+            (directory / name).write_text(text, encoding="utf-8")
+    write_private(directory / "secrets.env", "".join(f"{k}={v}\n" for k, v in sorted(tokens.items())))
+    (directory / "policy-parameters.yaml").write_text(
+        "# Parameters this shop has approved for the shipped rules.\n"
+        + yaml.safe_dump(merged_parameters(company, extensions), sort_keys=True, allow_unicode=True),
+        encoding="utf-8",
+    )
+    config_path.write_text(demo_config_text(company, extensions), encoding="utf-8")
+    return config_path
+
+
+def run_demo(directory: Path, *, progress: Callable[[str], None] | None = None) -> tuple[Any, Path]:
+    """Create (or reuse) the workspace and scan it; return the scan summary and the config path.
+
+    A new workspace first records last month's directory export (``people-earlier.ldif``), so the demo
+    shows what directory history is for: a person deleted from the directory since then is departed,
+    and their leftover access is orphaned, not merely unmatched.
+    """
+    from auditor.services.directory_sync import sync_directory
+    from auditor.services.scan import run_scan
+
+    progress = progress or (lambda _m: None)
+    fresh = not (directory / "auditor.toml").exists()
+    config_path = create_workspace(directory)
+    settings = load_settings(config_path)
+    if fresh:
+        earlier = settings.model_copy(update={"directory": settings.directory.model_copy(
+            update={"path": HISTORY_LDIF})})
+        count = sync_directory(earlier, now=datetime.now(UTC) - timedelta(days=HISTORY_AGE_DAYS))
+        progress(f"directory history: {count} people from the export of {HISTORY_AGE_DAYS} days ago")
+    return run_scan(settings, trigger="demo", progress=progress), config_path
