@@ -71,7 +71,8 @@ class DirectorySettings(_Section):
 
 
 class PlatformSettings(_Section):
-    """One platform tenant to scan. Extra connector-specific keys go in ``options``."""
+    """One platform tenant to scan. Connector-specific keys go in ``options``, which the loader validates
+    against the options model of the platform's ``kind`` (see ``auditor.connectors.base.ConnectorOptions``)."""
 
     kind: str
     name: str
@@ -431,4 +432,16 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, environ: dict[s
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{config_path}: platform.name: duplicate name {duplicates[0]!r}")
+    _check_platforms(settings, config_path)
     return settings.model_copy(update={"source": str(config_path.resolve()) if config_path.exists() else None})
+
+
+def _check_platforms(settings: Settings, config_path: Path) -> None:
+    """Every platform's kind is a registered connector and its options fit that kind's options model."""
+    from auditor.connectors.base import platform_options  # here: the connectors import this module
+
+    for platform in settings.platform:
+        try:
+            platform_options(platform)
+        except ConfigError as exc:
+            raise ConfigError(f"{config_path}: {exc}") from None

@@ -35,6 +35,7 @@ class AccountKind(enum.StrEnum):
     SYSTEM_USER = "system_user"
     INVITATION = "invitation"
     APP = "app"
+    PARTNER = "partner"  # another business (agency, client) holding assets through a partnership
 
 
 class Severity(enum.StrEnum):
@@ -201,6 +202,17 @@ class TenantSnapshot:
     activity_since: datetime | None = None  # the audit log is complete from this time on
     complete: bool = True
     errors: list[str] = field(default_factory=list)
+    incomplete_scopes: dict[str, str] = field(default_factory=dict)
+    """The parts read incompletely, each with its reason: ``tenant`` (tenant-level lists: users, invitations,
+    apps, partners), ``asset:<id>`` (that asset's holders), ``account:<id>`` (that principal's assignments),
+    ``events`` (the audit log). A snapshot that is not ``complete`` and names no scope failed as a whole."""
+
+    def scope_failed(self, scope: str, reason: str) -> None:
+        """Record that ``scope`` could not be read completely (the snapshot is then not complete)."""
+        self.complete = False
+        self.incomplete_scopes.setdefault(scope, reason)
+        if reason not in self.errors:
+            self.errors.append(reason)
 
 
 @dataclass(slots=True)

@@ -101,7 +101,7 @@ def _listed(config: NotificationSettings, items: list[NoticeItem]) -> tuple[list
 
 
 def finding_item(row: Mapping[str, Any], change: str | None = None) -> NoticeItem:
-    """A finding dict (``auditor.storage.queries.FINDING_KEYS``) as a notice line."""
+    """A finding dict (``auditor.findings.fields.FINDING_FIELDS``) as a notice line."""
     where = [f"platform {row['platform']}" if row.get("platform") else "directory"]
     who = row.get("account_email") or row.get("account")
     if who:

@@ -1,11 +1,23 @@
-"""Render rows for the terminal: aligned tables, JSON arrays and CSV, streamed to a text stream."""
+"""Render rows for people and programs: aligned tables, JSON arrays and CSV.
+
+``write_csv`` and ``csv_chunks`` are the one CSV writer of the tool (the CLI, the web export and the DSAR
+pack use them). Every cell goes through ``csv_cell``: a text a spreadsheet would run as a formula (it
+begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, OWASP "CSV injection") gets a leading
+apostrophe; plain numbers such as ``-42`` stay numbers.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""How a cell a spreadsheet program would evaluate begins."""
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def _cell(value: Any) -> str:
@@ -35,9 +47,37 @@ def write_json(rows: Iterable[dict[str, Any]] | dict[str, Any], out: TextIO) -> 
     out.write("\n")
 
 
-def write_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str], out: TextIO) -> None:
-    """Write rows as CSV with a header; nested values as JSON text."""
+def csv_cell(value: Any) -> str:
+    """One CSV cell: empty for None, ``true``/``false`` for booleans, JSON text for lists and mappings, and
+    text a spreadsheet would run as a formula prefixed with an apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = str(value)
+    if text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: TextIO) -> None:
+    """Write rows as CSV with a header, every cell through ``csv_cell``."""
     writer = csv.writer(out)
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else _cell(row.get(c)) for c in columns])
+    writer.writerows([csv_cell(row.get(column)) for column in columns] for row in rows)
+
+
+def csv_chunks(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, chunk_rows: int = 500) -> Iterator[str]:
+    """``write_csv`` as a stream of text chunks of ``chunk_rows`` rows each (for a streamed download)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for count, row in enumerate(rows, 1):
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
+        if count % chunk_rows == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

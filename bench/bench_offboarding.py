@@ -60,7 +60,8 @@ def timed(label: str, func: Any) -> tuple[Any, float]:
 
 def leavers(company: Any, count: int) -> list[str]:
     """Uids of active directory people who are Meta business users (several assets each)."""
-    users = {str(u["email"]).lower() for u in company.meta["business_users"]}
+    meta = next(t for t in company.tenants if t.kind == "meta")
+    users = {str(u["email"]).lower() for u in meta.data["business_users"]}
     found = []
     for entry in company.people:
         if entry.get("employeeType") == ["employee"] and "ou=people" in entry["dn"][0] \
@@ -89,17 +90,18 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         url = args.db or f"sqlite:///{work / 'bench.db'}"
         company, _ = timed(f"generate company ({args.size} people)", lambda: build_company(size=args.size, now=now))
-        grants, _ = timed(f"densify to {args.grants} grants", lambda: densify(company.meta, args.grants))
-        company.meta["tokens"] = {TOKEN if t == company.meta_token else t: v for t, v in company.meta["tokens"].items()}
+        meta = next(t for t in company.tenants if t.kind == "meta")
+        grants, _ = timed(f"densify to {args.grants} grants", lambda: densify(meta.data, args.grants))
+        meta.data["tokens"] = {TOKEN if t == meta.token else t: v for t, v in meta.data["tokens"].items()}
         ldif = work / "people.ldif"
         ldif.write_text(ldif_text(company), encoding="utf-8")
-        emulator = MetaEmulator(company.meta, token=TOKEN, max_limit=1000)
+        emulator = MetaEmulator(meta.data, token=TOKEN, max_limit=1000)
         with serve(emulator) as server:
             settings = Settings(
                 storage={"url": url},
                 directory=DirectorySettings(kind="ldif", path=str(ldif), **company.directory_settings),
                 platform=[PlatformSettings(kind="meta", name="Kwiatek on Meta", base_url=server.url + "/v25.0",
-                                           business_id=company.meta["business"]["id"], token_env="BENCH_TOKEN",
+                                           business_id=meta.data["business"]["id"], token_env="BENCH_TOKEN",
                                            page_size=1000, backoff=0)],
                 matching={"company_domains": company.company_domains},
                 offboarding=OffboardingSettings(webhook_secret_env="BENCH_HR_SECRET", evidence_report=False),

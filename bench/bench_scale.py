@@ -119,17 +119,18 @@ def main(argv: list[str] | None = None) -> int:
         url = args.db or f"sqlite:///{work / 'bench.db'}"
         company = timed(results, f"generate company ({args.size} people)",
                         lambda: build_company(size=args.size, now=now))
-        timed(results, f"densify to {args.grants} grants", lambda: densify(company.meta, args.grants))
-        company.meta["tokens"] = {TOKEN if t == company.meta_token else t: v for t, v in company.meta["tokens"].items()}
+        meta = next(t for t in company.tenants if t.kind == "meta")
+        timed(results, f"densify to {args.grants} grants", lambda: densify(meta.data, args.grants))
+        meta.data["tokens"] = {TOKEN if t == meta.token else t: v for t, v in meta.data["tokens"].items()}
         ldif = work / "people.ldif"
         timed(results, "write LDIF", lambda: ldif.write_text(ldif_text(company), encoding="utf-8"))
         settings = Settings(directory=DirectorySettings(kind="ldif", path=str(ldif), **company.directory_settings))
         policies = load_policies(settings.policies_dir)
         db = open_database(url)
-        with serve(MetaEmulator(company.meta, token=TOKEN, max_limit=1000)) as server:
+        with serve(MetaEmulator(meta.data, token=TOKEN, max_limit=1000)) as server:
             platform = PlatformSettings(
                 kind="meta", name="Kwiatek on Meta", base_url=server.url + "/v25.0",
-                business_id=company.meta["business"]["id"], token_env="BENCH_TOKEN", page_size=1000, backoff=0,
+                business_id=meta.data["business"]["id"], token_env="BENCH_TOKEN", page_size=1000, backoff=0,
             )
             connector = MetaConnector(platform, lambda _env, _key: TOKEN)
             for n in range(1, args.scans + 1):

@@ -30,7 +30,6 @@ from auditor.accounts.tables import FindingTriage
 from auditor.accounts.users import add_user
 from auditor.config import Settings, StorageSettings
 from auditor.model import CATEGORIES, Severity
-from auditor.services.web_db import write_session
 from auditor.storage.db import open_database
 from auditor.storage.tables import Finding, FindingEvent, Scan
 from auditor.web import create_app
@@ -47,7 +46,7 @@ def generate(url: str, count: int, seed: int = 7) -> None:
     now = datetime.now(UTC)
     severities = list(Severity)
     try:
-        with write_session(db) as session:
+        with db.session(write=True) as session:
             scan_id = session.exec(
                 insert(Scan.__table__)
                 .values(
@@ -92,9 +91,9 @@ def generate(url: str, count: int, seed: int = 7) -> None:
                         "exception_id": "db:1" if status == "accepted" else None,
                     }
                 )
-            with write_session(db) as session:
+            with db.session(write=True) as session:
                 session.exec(insert(Finding.__table__), params=rows)
-        with write_session(db) as session:
+        with db.session(write=True) as session:
             ids = [row[0] for row in session.exec(Finding.__table__.select().with_only_columns(Finding.__table__.c.id))]
             session.exec(
                 insert(FindingEvent.__table__),
@@ -152,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(settings, scan_runner=lambda _s: None)
     db = app.extensions["auditor"].db
     user = add_user(db, "sofia", "security_officer", "bench passphrase 123")
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         token = create_session(session, user.id, "full", datetime.now(UTC), timedelta(hours=1))
     client = app.test_client()
     client.set_cookie("__Host-auditor-session", token, domain="localhost")

@@ -38,7 +38,6 @@ from auditor.accounts.tables import WebLoginThrottle, WebRecoveryCode, WebUser
 from auditor.accounts.totp import matching_step, new_secret
 from auditor.accounts.users import normalise_username
 from auditor.config import WebSettings
-from auditor.services.web_db import write_session
 from auditor.storage.db import Database
 
 OK = "ok"
@@ -96,7 +95,7 @@ def _throttle_row(session: Session, name: str, now: datetime) -> dict:
 def reserve_attempt(db: Database, username: str, now: datetime, web: WebSettings, client: Client) -> datetime | None:
     """Count one attempt for ``username`` before checking it; returns the lock's end when it is locked."""
     name = normalise_username(username)[:100]
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         row = _throttle_row(session, name, now)
         if row["locked_until"] is not None and row["locked_until"] > now:
             web_audit.record(
@@ -135,7 +134,7 @@ def reserve_attempt(db: Database, username: str, now: datetime, web: WebSettings
 def release_attempt(db: Database, username: str) -> None:
     """Give back the attempt reserved for a check that passed (a right password is not a failure)."""
     name = normalise_username(username)[:100]
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         session.exec(update(_T).where(_T.c.username == name, _T.c.failures > 0).values(failures=_T.c.failures - 1))
 
 
@@ -151,7 +150,7 @@ def _user_row(db: Database, *, name: str | None = None, user_id: int | None = No
 
 
 def _fail(db: Database, actor: Actor, action: str, now: datetime, reason: str, status: str = INVALID) -> Step:
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         web_audit.record(
             session,
             actor,
@@ -179,7 +178,7 @@ def password_step(db: Database, web: WebSettings, username: str, password: str, 
         return _fail(db, actor, "login_failed", now, reason)
     release_attempt(db, name)
     stage = PENDING_TOTP if row["totp_secret_enc"] else PENDING_ENROL
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         token = create_session(
             session, row["id"], stage, now, timedelta(minutes=web.pending_login_minutes), client.ip, client.user_agent
         )
@@ -231,7 +230,7 @@ def totp_step(
     if step is None:
         return _fail(db, actor, "totp_failed", now, "wrong code")
     try:
-        with write_session(db) as session:
+        with db.session(write=True) as session:
             accepted = session.exec(
                 update(_U)
                 .where(
@@ -280,7 +279,7 @@ def recovery_step(
         return _fail(db, actor, "recovery_code_failed", now, "not enrolled", EXPIRED)
     row = _user_row(db, user_id=pending.user_id)
     try:
-        with write_session(db) as session:
+        with db.session(write=True) as session:
             used = session.exec(
                 update(_R)
                 .where(
@@ -303,9 +302,7 @@ def recovery_step(
                 return Step(INVALID)
             session.exec(update(_U).where(_U.c.id == pending.user_id).values(last_login_at=now))
             token = _promote(session, pending, web, now, client)
-            left = len(
-                session.exec(select(_R.c.id).where(_R.c.user_id == pending.user_id, _R.c.used_at.is_(None))).all()
-            )
+            left = recovery_codes_left(session, pending.user_id)
             web_audit.record(
                 session,
                 actor,
@@ -328,7 +325,7 @@ def recovery_step(
 
 def enrolment_secret(db: Database, keys: WebKeys, pending: SessionInfo) -> str:
     """The TOTP seed being enrolled for a pending session (created on first call, kept encrypted)."""
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         row = session.exec(select(_U.c.totp_pending_enc).where(_U.c.id == pending.user_id)).mappings().one()
         if row["totp_pending_enc"]:
             return keys.seed_cipher.decrypt(row["totp_pending_enc"], pending.user_id)
@@ -339,6 +336,11 @@ def enrolment_secret(db: Database, keys: WebKeys, pending: SessionInfo) -> str:
             .values(totp_pending_enc=keys.seed_cipher.encrypt(secret, pending.user_id))
         )
         return secret
+
+
+def recovery_codes_left(session: Session, user_id: int) -> int:
+    """How many of a user's recovery codes are still unused."""
+    return len(session.exec(select(_R.c.id).where(_R.c.user_id == user_id, _R.c.used_at.is_(None))).all())
 
 
 def replace_recovery_codes(session: Session, user_id: int, now: datetime) -> list[str]:
@@ -367,7 +369,7 @@ def enrol_step(
     if step is None:
         return _fail(db, actor, "enrolment_failed", now, "wrong code")
     try:
-        with write_session(db) as session:
+        with db.session(write=True) as session:
             accepted = session.exec(
                 update(_U)
                 .where(
@@ -408,7 +410,7 @@ def enrol_step(
 
 def regenerate_recovery_codes(db: Database, user: SessionInfo, now: datetime, client: Client) -> list[str]:
     """New recovery codes for a signed-in user (the old ones stop working)."""
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         codes = replace_recovery_codes(session, user.user_id, now)
         web_audit.record(
             session,
@@ -425,7 +427,7 @@ def sign_out(db: Database, user: SessionInfo, now: datetime, client: Client, *, 
     """End this session, or every session of the user; returns how many ended."""
     from auditor.accounts.users import end_sessions
 
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         ended = end_sessions(session, user.user_id) if everywhere else int(consume_session(session, user.id))
         web_audit.record(
             session,

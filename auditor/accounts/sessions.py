@@ -16,7 +16,6 @@ from sqlmodel import Session
 
 from auditor.accounts.crypto import new_token, token_digest
 from auditor.accounts.tables import WebSession, WebUser
-from auditor.services.web_db import write_session
 from auditor.storage.db import Database
 
 FULL = "full"
@@ -104,11 +103,11 @@ def load_session(db: Database, token: str | None, now: datetime, idle: timedelta
         return None
     dead = row["disabled_at"] is not None or row["expires_at"] <= now or row["last_seen_at"] + idle <= now
     if dead:
-        with write_session(db) as session:
+        with db.session(write=True) as session:
             session.exec(delete(_S).where(_S.c.id == digest))
         return None
     if now - row["last_seen_at"] >= TOUCH_EVERY:
-        with write_session(db) as session:
+        with db.session(write=True) as session:
             session.exec(update(_S).where(_S.c.id == digest).values(last_seen_at=now))
     return SessionInfo(
         id=digest,
@@ -130,7 +129,7 @@ def consume_session(session: Session, session_id: str) -> bool:
 
 def end_session(db: Database, session_id: str) -> None:
     """Sign out one session."""
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         consume_session(session, session_id)
 
 
@@ -144,5 +143,5 @@ def count_sessions(session: Session, user_id: int, stage: str | None = FULL) -> 
 
 def purge_expired(db: Database, now: datetime) -> int:
     """Delete sessions past their absolute expiry; returns how many."""
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         return session.exec(delete(_S).where(_S.c.expires_at <= now)).rowcount or 0

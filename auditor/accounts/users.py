@@ -20,7 +20,6 @@ from auditor.accounts.crypto import hash_password, verify_password
 from auditor.accounts.roles import ROLE_LABELS
 from auditor.accounts.tables import WebLoginThrottle, WebRecoveryCode, WebSession, WebUser
 from auditor.errors import AuditorError
-from auditor.services.web_db import write_session
 from auditor.storage.db import Database
 
 ROLES = ROLE_LABELS
@@ -139,7 +138,7 @@ def add_user(
     check_password_policy(password, name)
     now = now or datetime.now(UTC)
     password_hash = hash_password(password)
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         if session.exec(select(_U.c.id).where(_U.c.username == name)).first() is not None:
             raise WebUserError(f"user {name!r} already exists")
         session.exec(
@@ -177,7 +176,7 @@ def disable_user(
     ``keep_an_admin`` refuses to disable the last enabled administrator (the UI sets it; the CLI can recover).
     """
     now = now or datetime.now(UTC)
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         user = get_user(session, username)
         if keep_an_admin and user.role == "admin" and not user.disabled and _active_admins(session) <= 1:
             raise WebUserError(f"{user.username} is the last enabled administrator: add another one first")
@@ -197,7 +196,7 @@ def disable_user(
 
 def enable_user(db: Database, username: str, *, actor: Actor = SYSTEM, now: datetime | None = None) -> None:
     """Enable a disabled user again."""
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         user = get_user(session, username)
         session.exec(update(_U).where(_U.c.id == user.id).values(disabled_at=None))
         web_audit.record(session, actor, "user_enabled", target_kind="user", target_id=user.username, at=now)
@@ -206,7 +205,7 @@ def enable_user(db: Database, username: str, *, actor: Actor = SYSTEM, now: date
 def set_role(db: Database, username: str, role: str, *, actor: Actor = SYSTEM, now: datetime | None = None) -> None:
     """Change a user's role (effective on their next request); the last administrator keeps theirs."""
     _check_role(role)
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         user = get_user(session, username)
         if user.role == "admin" and role != "admin" and not user.disabled and _active_admins(session) <= 1:
             raise WebUserError(f"{user.username} is the last enabled administrator: add another one first")
@@ -224,7 +223,7 @@ def set_role(db: Database, username: str, role: str, *, actor: Actor = SYSTEM, n
 
 def reset_two_factor(db: Database, username: str, *, actor: Actor = SYSTEM, now: datetime | None = None) -> None:
     """Forget the user's TOTP seed and recovery codes and end their sessions: they enrol again at sign-in."""
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         user = get_user(session, username)
         session.exec(
             update(_U)
@@ -257,7 +256,7 @@ def set_password(
     name = normalise_username(username)
     check_password_policy(password, name)
     password_hash = hash_password(password)
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         user = get_user(session, name)
         session.exec(update(_U).where(_U.c.id == user.id).values(password_hash=password_hash, password_changed_at=now))
         end_sessions(session, user.id)
@@ -283,7 +282,7 @@ def change_own_password(
     check_password_policy(new, row["username"])
     password_hash = hash_password(new)
     sessions = WebSession.__table__
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         session.exec(update(_U).where(_U.c.id == user_id).values(password_hash=password_hash, password_changed_at=now))
         query = delete(sessions).where(sessions.c.user_id == user_id)
         if keep_session is not None:
@@ -296,7 +295,7 @@ def unlock(db: Database, username: str, *, actor: Actor = SYSTEM, now: datetime 
     """Clear the failed-attempt counter and lock of a username."""
     table = WebLoginThrottle.__table__
     name = normalise_username(username)
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         get_user(session, name)
         session.exec(delete(table).where(table.c.username == name))
         web_audit.record(session, actor, "user_unlocked", target_kind="user", target_id=name, at=now)

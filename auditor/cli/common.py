@@ -11,6 +11,7 @@ import click
 
 from auditor.config import Settings, load_settings
 from auditor.errors import AuditorError
+from auditor.model import Severity
 
 
 def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,3 +40,12 @@ def settings_from(ctx: click.Context | None, config_path: str | None) -> Setting
     """Load the settings named on the command, else on the main group, else the defaults."""
     root = ctx.find_root().obj if ctx is not None else None
     return load_settings(config_path or (root or {}).get("config_path"))
+
+
+SEVERITIES = [s.value for s in Severity]
+"""The severities a ``--severity`` or ``--fail-on`` option accepts."""
+
+
+def progress_printer(quiet: bool) -> Callable[[str], None]:
+    """A progress callback writing to stderr unless quiet."""
+    return (lambda _m: None) if quiet else (lambda m: click.echo(f"  {m}", err=True))

@@ -1,13 +1,9 @@
-"""``auditor offboard UID`` and ``auditor scheduler``: thin click wrappers over the offboarding and
-scheduler services (registered on the ``auditor`` group by ``auditor.cli``; this module does not import it,
-so the registration can sit anywhere in cli.py)."""
+"""``auditor offboard UID``: open or re-check a leaver's offboarding case and print it with its items."""
 
 from __future__ import annotations
 
 import getpass
-import signal
 import sys
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,18 +63,3 @@ def offboard(ctx: click.Context, config_path: str | None, uid: str, last_day: da
         write_json(case, sys.stdout)
     else:
         print_case(case)
-
-
-@click.command("scheduler")
-@config_option
-@click.pass_context
-@fail_cleanly
-def scheduler(ctx: click.Context, config_path: str | None) -> None:
-    """Run the scheduled jobs of the config until interrupted (SIGINT / SIGTERM)."""
-    from auditor.scheduler import run_scheduler
-
-    settings = settings_from(ctx, config_path)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_args: stop.set())
-    run_scheduler(settings, stop=stop, echo=lambda message: click.echo(message, err=True))

@@ -1,35 +1,131 @@
-"""The connector interface and registry.
+"""The connector interface, its options, its optional abilities and the registry.
 
 A connector fetches one tenant of one platform and normalises it into a ``TenantSnapshot``. It never
 stores and never judges. Failures inside a fetch are recorded on the snapshot (``complete=False`` plus
 an error naming the platform), so the scan can tell "could not verify" from "nothing there".
+
+Each connector declares the ``options`` it takes as a pydantic model (``Options``, built on
+``ConnectorOptions``); the config loader validates every platform's options against its kind's model, so a
+typo stops the command before anything runs. A connector may also offer optional abilities: ``revoker()``
+returns the platform's ``Revoker`` where its API allows removing access (None by default).
+
+The registry is filled by registration: every subpackage of ``auditor.connectors`` and every module named by
+the entry-point group ``auditor.connectors`` is imported once, and its ``@register`` classes become kinds.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from auditor.config import PlatformSettings, Settings
 from auditor.errors import ConfigError
 from auditor.model import Capabilities, TenantSnapshot
 
+if TYPE_CHECKING:
+    import httpx
+
+ENTRY_POINT_GROUP = "auditor.connectors"
+
 SecretResolver = Callable[[str | None, str], str]
 """``resolve(env_name, key)`` returns the secret or raises ConfigError naming the key."""
 
+Record = Callable[[str, str, int | None, str, str | None], None]
+"""``record(method, path, status, outcome, detail)``: log one API call a revocation made."""
+
+
+def _number_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Id = Annotated[str, BeforeValidator(_number_as_text)]
+"""An identifier option, written in the config as a string or a number (``123`` and ``"123"`` alike)."""
+
+
+class ConnectorOptions(BaseModel):
+    """The ``options`` every connector takes; a connector's own ``Options`` extends it. Unknown keys are refused.
+
+    ``max_wait``: the cap, in seconds, on any wait a rate-limit answer asks for; ``workers``: the size of the
+    thread pool for the concurrent reads of one fetch.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_wait: float = Field(default=60.0, ge=0)
+    workers: int = Field(default=4, ge=1, le=64)
+
+    @classmethod
+    def of(cls, platform: PlatformSettings) -> Self:
+        """The platform's options validated; ConfigError naming the platform and the key."""
+        try:
+            return cls.model_validate(platform.options)
+        except ValidationError as exc:
+            raise ConfigError(f"platform {platform.name!r}: options: {_problem(exc)}") from None
+
+    def resolved(self, resolve: Callable[[str], Path | None]) -> Self:
+        """These options with file paths made absolute by ``resolve`` (the config's folder). Default: none."""
+        return self
+
+
+def _problem(exc: ValidationError) -> str:
+    """The first problem of a validation error as one phrase naming the key (an unknown key first: a typo
+    shows as both an unknown key and a missing one, and the unknown one is the news)."""
+    errors = exc.errors()
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    key = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "extra_forbidden":
+        return f"unknown key {key!r}"
+    if first["type"] == "missing":
+        return f"missing key {key!r}"
+    error = (first.get("ctx") or {}).get("error")
+    message = str(error) if first["type"] == "value_error" and error is not None else first["msg"]
+    return f"{key}: {message}" if key else message
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """One revocation call the tool proposes: ``action`` on ``target`` (the platform's id), told by ``label``."""
+
+    action: str
+    target: str
+    label: str
+
+
+class Revoker(Protocol):
+    """The optional ability to remove access through a platform's API (see ``Connector.revoker``)."""
+
+    def proposals(self, items: Iterable[Mapping[str, Any]]) -> list[Proposal]:
+        """Proposals for the offboarding items (rows of ``offboarding_item``) still present on this platform."""
+        ...
+
+    def execute(self, action: str, target: str, record: Record) -> None:
+        """Carry out one approved proposal, recording every call; ConnectorError when it fails."""
+        ...
+
 
 class Connector(ABC):
-    """One platform's read-only connector. Subclasses set ``kind`` and ``capabilities``."""
+    """One platform's read-only connector. Subclasses set ``kind``, ``capabilities`` and, when they take
+    options of their own, ``Options``."""
 
     kind: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions
 
     def __init__(self, settings: PlatformSettings, secret: SecretResolver):
         self.settings = settings
         self.secret = secret
+        self.options = self.Options.of(settings)
 
     @property
     def name(self) -> str:
@@ -42,18 +138,22 @@ class Connector(ABC):
 
     def client_settings(self) -> dict[str, Any]:
         """The HttpClient arguments every connector takes from its settings: timeout, retries, backoff and the
-        cap on any wait a rate-limit answer asks for (``options.max_wait``, seconds, default 60)."""
+        cap on any wait a rate-limit answer asks for (``options.max_wait``)."""
         return {
             "timeout": self.settings.timeout,
             "max_retries": self.settings.max_retries,
             "backoff": self.settings.backoff,
-            "max_wait": float(self.settings.options.get("max_wait", 60.0)),
+            "max_wait": self.options.max_wait,
         }
 
     def worker_pool(self) -> ThreadPoolExecutor:
-        """A thread pool for the concurrent reads of one fetch, sized by ``options.workers`` (default 4)."""
-        workers = max(1, int(self.settings.options.get("workers", 4)))
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{self.kind}-{self.name}")
+        """A thread pool for the concurrent reads of one fetch, sized by ``options.workers``."""
+        return ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix=f"{self.kind}-{self.name}")
+
+    def revoker(self, *, transport: httpx.BaseTransport | None = None) -> Revoker | None:
+        """The optional ability to revoke access on this platform; None (the default) when it cannot.
+        ``transport`` replaces the network (tests)."""
+        return None
 
     @abstractmethod
     def check(self) -> list[str]:
@@ -80,6 +180,8 @@ class Connector(ABC):
 
 
 _REGISTRY: dict[str, type[Connector]] = {}
+_DISCOVERED = threading.Event()
+_DISCOVERING = threading.RLock()
 
 
 def register(cls: type[Connector]) -> type[Connector]:
@@ -89,42 +191,58 @@ def register(cls: type[Connector]) -> type[Connector]:
 
 
 def connector_kinds() -> list[str]:
-    """The registered connector kinds."""
-    _load_builtin()
+    """The registered connector kinds: the one list of platform kinds (connectors, demo and revocation)."""
+    _discover()
     return sorted(_REGISTRY)
+
+
+def connector_class(platform: PlatformSettings) -> type[Connector]:
+    """The connector class of ``platform.kind``; ConfigError naming the platform when the kind is unknown."""
+    _discover()
+    try:
+        return _REGISTRY[platform.kind]
+    except KeyError:
+        raise ConfigError(
+            f"platform {platform.name!r}: unknown kind {platform.kind!r} (known: {', '.join(sorted(_REGISTRY))})"
+        ) from None
+
+
+def platform_options(platform: PlatformSettings) -> ConnectorOptions:
+    """The platform's options validated against its kind's model (ConfigError naming the platform and key)."""
+    return connector_class(platform).Options.of(platform)
 
 
 def create_connector(settings: PlatformSettings, secret: SecretResolver) -> Connector:
     """Instantiate the connector for ``settings.kind`` or raise ConfigError naming the platform."""
-    _load_builtin()
-    try:
-        cls = _REGISTRY[settings.kind]
-    except KeyError:
-        raise ConfigError(
-            f"platform {settings.name!r}: unknown kind {settings.kind!r} (known: {', '.join(sorted(_REGISTRY))})"
-        ) from None
-    return cls(settings, secret)
+    return connector_class(settings)(settings, secret)
 
 
 def connector_for(settings: Settings, platform: PlatformSettings) -> Connector:
     """The connector of one configured platform, as every use-case needs it: secrets read through the settings
-    (environment or secrets file), and a relative ``options.path`` (a file import) taken relative to the config
-    file's folder, not the working directory."""
-    path = platform.options.get("path")
-    if isinstance(path, str) and path:
-        options = {**platform.options, "path": str(settings.resolve_path(path))}
-        platform = platform.model_copy(update={"options": options})
-    return create_connector(platform, lambda env, key: settings.secret(env, key=f"platform.{key}"))
+    (environment or secrets file), and relative file paths in its options (a file import's ``path``) taken
+    relative to the config file's folder, not the working directory."""
+    connector = create_connector(platform, lambda env, key: settings.secret(env, key=key))
+    connector.options = connector.options.resolved(settings.resolve_path)
+    return connector
 
 
-def _load_builtin() -> None:
-    """Import the built-in connector modules so that they register themselves."""
-    from auditor.connectors import (  # noqa: F401
-        file_import,
-        google_ads,
-        linkedin,
-        meta,
-        pinterest,
-        tiktok,
-        x,
-    )
+def _discover() -> None:
+    """Import, once, every subpackage of ``auditor.connectors`` and every ``auditor.connectors`` entry point,
+    so that their connectors register themselves. An entry point may also name a Connector class."""
+    if _DISCOVERED.is_set():
+        return
+    with _DISCOVERING:
+        if _DISCOVERED.is_set():
+            return
+        package = importlib.import_module(__package__ or "auditor.connectors")
+        for module in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+            if module.ispkg:
+                importlib.import_module(module.name)
+        for entry in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                loaded = entry.load()
+            except Exception as exc:  # noqa: BLE001 - any import failure of a plugin is a configuration problem
+                raise ConfigError(f"connector plugin {entry.name!r} ({entry.value}) cannot be loaded: {exc}") from exc
+            if isinstance(loaded, type) and issubclass(loaded, Connector):
+                register(loaded)
+        _DISCOVERED.set()

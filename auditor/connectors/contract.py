@@ -169,7 +169,8 @@ def render_markdown(contract: Contract) -> str:
     for e in contract.endpoints.values():
         params = "; ".join(
             f"{p.name}{' (required)' if p.required else ''}"
-            + (f" max {p.max}" if p.max is not None else "") + (f" default {p.default}" if p.default is not None else "")
+            + (f" max {p.max}" if p.max is not None else "")
+            + (f" default {p.default}" if p.default is not None else "")
             + (f" one of {', '.join(p.allowed)}" if p.allowed else "") + f" [{p.source}, {p.status}]"
             for p in e.params.values()
         )
@@ -178,7 +179,8 @@ def render_markdown(contract: Contract) -> str:
     if contract.enums:
         lines += ["", "## Enumerations", "", "| enum | values | source | status |", "|---|---|---|---|"]
         for name, raw in contract.enums.items():
-            lines.append(f"| {name} | {_cell(', '.join(map(str, raw['values'])))} | {raw['source']} | {raw['status']} |")
+            values = _cell(", ".join(map(str, raw["values"])))
+            lines.append(f"| {name} | {values} | {raw['source']} | {raw['status']} |")
     if contract.errors:
         lines += ["", "## Error answers", "", "| case | HTTP | body | source | status |", "|---|---|---|---|---|"]
         for name, raw in contract.errors.items():

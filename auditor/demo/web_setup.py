@@ -25,7 +25,6 @@ from auditor.accounts.totp import new_secret, provisioning_uri
 from auditor.accounts.users import UnknownUser, add_user, end_sessions, get_user
 from auditor.config import Settings
 from auditor.errors import ConfigError
-from auditor.services.web_db import write_session
 from auditor.storage.db import open_database
 
 DEMO_ADMIN = "admin"
@@ -84,7 +83,7 @@ def ensure_demo_admin(settings: Settings, *, now: datetime | None = None) -> tup
                 db, DEMO_ADMIN, "admin", password, display_name="Demo administrator", actor=DEMO, now=now
             ).id
         users, throttle = WebUser.__table__, WebLoginThrottle.__table__
-        with write_session(db) as session:
+        with db.session(write=True) as session:
             session.exec(
                 update(users)
                 .where(users.c.id == user_id)

@@ -18,14 +18,16 @@ from typing import Any
 import yaml
 
 from auditor.config import load_settings
-from auditor.demo.platforms import SandboxPlatform, has_emulator, sandbox_platforms
+from auditor.connectors.live import sandbox_url
+from auditor.demo.company import Company, build_company
+from auditor.demo.ldif_writer import ldif_text
+from auditor.demo.meta.company import PLATFORM as DEMO_PLATFORM  # noqa: F401 - re-exported for the reporting tests
+from auditor.demo.platforms import SandboxPlatform, demo_platforms, has_emulator
 from auditor.errors import ConfigError
 
-DEMO_PLATFORM = "Kwiatek on Meta"
 HR_WEBHOOK_SECRET_ENV = "AUDITOR_HR_WEBHOOK_SECRET"  # noqa: S105 - the name of a variable
 HISTORY_LDIF = "people-earlier.ldif"
 HISTORY_AGE_DAYS = 30
-OWN_TOKEN_ENV = "AUDITOR_META_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 
 
 def toml_value(value: Any) -> str:
@@ -50,21 +52,20 @@ def toml_table(header: str, values: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def extension_platform(extension: SandboxPlatform) -> dict[str, Any]:
-    """The ``[[platform]]`` entry of one sandbox extension (served by its emulator, or a file import)."""
-    entry: dict[str, Any] = {"kind": extension.kind, "name": extension.name}
-    if has_emulator(extension.kind):
-        entry.update({"base_url": f"sandbox://{extension.kind}", "token_env": extension.token_variable,
-                      "backoff": 0.2})
-    entry.update(extension.settings)
+def platform_entry(tenant: SandboxPlatform) -> dict[str, Any]:
+    """The ``[[platform]]`` entry of one tenant (served by its emulator, or a file import)."""
+    entry: dict[str, Any] = {"kind": tenant.kind, "name": tenant.name}
+    if has_emulator(tenant.kind):
+        entry.update({"base_url": sandbox_url(tenant.kind), "token_env": tenant.token_variable, "backoff": 0.2})
+    entry.update(tenant.settings)
     return entry
 
 
-def merged_parameters(company: Any, extensions: list[SandboxPlatform]) -> dict[str, dict[str, Any]]:
-    """Rule parameters of the company and every extension (an extension adds to a rule's lists and maps)."""
+def merged_parameters(company: Company, tenants: list[SandboxPlatform]) -> dict[str, dict[str, Any]]:
+    """Rule parameters of the company and every tenant (a tenant adds to a rule's lists and maps)."""
     merged = {rule: dict(values) for rule, values in company.policy_parameters.items()}
-    for extension in extensions:
-        for rule, values in extension.policy_parameters.items():
+    for tenant in tenants:
+        for rule, values in tenant.policy_parameters.items():
             target = merged.setdefault(rule, {})
             for name, value in values.items():
                 if isinstance(value, list) and isinstance(target.get(name), list):
@@ -76,29 +77,24 @@ def merged_parameters(company: Any, extensions: list[SandboxPlatform]) -> dict[s
     return merged
 
 
-def demo_config_text(company: Any, extensions: list[SandboxPlatform]) -> str:
+def demo_config_text(company: Company, tenants: list[SandboxPlatform]) -> str:
     """The demo workspace's auditor.toml."""
     parts = [
         "# auditor demo workspace: the fictional shop of auditor.demo.company, served by the built-in\n"
-        "# emulators (base_url sandbox://meta). Tokens are random sandbox values in secrets.env.\n",
+        f"# emulators (base_url {sandbox_url('KIND')}). Tokens are random sandbox values in secrets.env.\n",
         'secrets_file = "secrets.env"\n',
         toml_table("[storage]", {"url": "sqlite:///auditor.db"}),
         toml_table("[sandbox]", {"company_seed": company.seed, "epoch": company.now}),
         toml_table("[directory]", {"kind": "ldif", "path": "people.ldif", **company.directory_settings}),
-        toml_table("[[platform]]", {
-            "kind": "meta", "name": DEMO_PLATFORM, "base_url": "sandbox://meta",
-            "business_id": company.meta["business"]["id"], "token_env": OWN_TOKEN_ENV,
-            "inspect_tokens": sorted(company.meta_extra_tokens), "backoff": 0.2,
-        }),
     ]
-    parts += [toml_table("[[platform]]", extension_platform(x)) for x in extensions]
+    parts += [toml_table("[[platform]]", platform_entry(t)) for t in tenants]
     parts.append(toml_table("[matching]", {"company_domains": company.company_domains}))
-    for entry in [*company.service_accounts, *(e for x in extensions for e in x.service_accounts)]:
+    for entry in (e for t in tenants for e in t.service_accounts):
         parts.append(toml_table("[[matching.service_accounts]]", entry))
-    for entry in [*company.links, *(e for x in extensions for e in x.links)]:
+    for entry in (e for t in tenants for e in t.links):
         parts.append(toml_table("[[matching.links]]", entry))
     parts.append(toml_table("[policies]", {"parameters_file": "policy-parameters.yaml"}))
-    parts.append(toml_table("[offboarding]", {"revocation_platforms": [DEMO_PLATFORM]}))
+    parts.append(toml_table("[offboarding]", {"revocation_platforms": [t.name for t in tenants if t.revocation]}))
     parts.append(toml_table("[dsar]", {
         "controller_name": company.name, "contact_email": f"rodo@{company.domain}", "timezone": "Europe/Warsaw",
     }))
@@ -119,9 +115,6 @@ def write_private(path: Path, text: str) -> None:
 
 def create_workspace(directory: Path, *, now: datetime | None = None) -> Path:
     """Create the demo workspace if it does not exist yet; return its config path."""
-    from auditor.demo.company import build_company
-    from auditor.demo.ldif_writer import ldif_text
-
     config_path = directory / "auditor.toml"
     if config_path.exists():
         return config_path
@@ -130,27 +123,26 @@ def create_workspace(directory: Path, *, now: datetime | None = None) -> Path:
     except OSError as exc:
         raise ConfigError(f"{directory}: cannot create the demo folder: {exc.strerror}") from exc
     company = build_company(now=now or datetime.now(UTC))
-    extensions = sandbox_platforms(company)
+    tenants = demo_platforms(company)
     (directory / "people.ldif").write_text(ldif_text(company), encoding="utf-8")
     (directory / HISTORY_LDIF).write_text(ldif_text(company, earlier=True), encoding="utf-8")
-    tokens = {OWN_TOKEN_ENV: f"sandbox-{secrets.token_hex(16)}"}
-    tokens.update({env: f"sandbox-{secrets.token_hex(16)}" for env in company.meta_extra_tokens})
-    tokens.update({x.token_variable: sandbox_secret(x.token) for x in extensions if has_emulator(x.kind)})
+    tokens = {t.token_variable: sandbox_secret(t.token) for t in tenants if has_emulator(t.kind)}
+    tokens.update({env: sandbox_secret("") for t in tenants for env in t.extra_tokens})
     tokens[HR_WEBHOOK_SECRET_ENV] = sandbox_secret("")
-    tokens.update({  # further credentials an extension names, e.g. a developer token
-        value: sandbox_secret("") for x in extensions
-        for key, value in x.settings.get("options", {}).items() if key.endswith("_env") and isinstance(value, str)
+    tokens.update({  # further credentials a tenant names, e.g. a developer token
+        value: sandbox_secret("") for t in tenants
+        for key, value in t.settings.get("options", {}).items() if key.endswith("_env") and isinstance(value, str)
     })
-    for extension in extensions:
-        for name, text in extension.files.items():
+    for tenant in tenants:
+        for name, text in tenant.files.items():
             (directory / name).write_text(text, encoding="utf-8")
     write_private(directory / "secrets.env", "".join(f"{k}={v}\n" for k, v in sorted(tokens.items())))
     (directory / "policy-parameters.yaml").write_text(
         "# Parameters this shop has approved for the shipped rules.\n"
-        + yaml.safe_dump(merged_parameters(company, extensions), sort_keys=True, allow_unicode=True),
+        + yaml.safe_dump(merged_parameters(company, tenants), sort_keys=True, allow_unicode=True),
         encoding="utf-8",
     )
-    config_path.write_text(demo_config_text(company, extensions), encoding="utf-8")
+    config_path.write_text(demo_config_text(company, tenants), encoding="utf-8")
     return config_path
 
 

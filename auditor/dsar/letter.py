@@ -1,27 +1,30 @@
 """The answer letter: translations, the Art. 15(1)(a)-(h) texts, the HTML from ``reports/dsar/letter.html``, the PDF.
 
 Translations live in ``reports/dsar/i18n/<language>.yaml`` (English is the reference and the fallback for a
-missing key). The Art. 15 texts come from ``[dsar]`` in the config (one text, or one per language) and fall back
-to the catalogue's ``defaults``. WeasyPrint may not fetch anything: the layout references no external resource
-and the URL fetcher refuses every URL.
+missing key or language). The Art. 15 texts come from ``[dsar]`` in the config (one text, or one per language)
+and fall back to the catalogue's ``defaults``. The letter renders through the reports' pipeline
+(``auditor.reporting.i18n`` and ``auditor.reporting.render``: autoescaped Jinja2, WeasyPrint that may fetch
+nothing); its errors come out as PackError.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
 from auditor.config import DsarSettings
 from auditor.dsar.errors import PackError
 from auditor.dsar.model import CATEGORY_COLUMNS
 from auditor.dsar.redact import REDACTED
+from auditor.reporting.errors import ReportError
+from auditor.reporting.i18n import REFERENCE_LANGUAGE, Translator, load_translator
+from auditor.reporting.render import css_string, environment, html_to_pdf
 
-REFERENCE_LANGUAGE = "en"
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _BREAKS = re.compile(r"[+_/,]")
 ARTICLE_15_ITEMS = ("purposes", "categories", "recipients", "retention", "rights", "complaint_authority", "source",
@@ -40,45 +43,17 @@ LETTER_COLUMNS: dict[str, tuple[str, ...]] = {
 """The columns the PDF shows per category (the export and the CSV files carry every column)."""
 
 
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def _catalogue(path: Path) -> dict[str, Any]:
+@contextmanager
+def _pack_errors() -> Iterator[None]:
+    """The shared pipeline's ReportError as the pack's PackError (same message)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PackError(f"{path}: translation file not found") from exc
-    except (OSError, yaml.YAMLError) as exc:
-        raise PackError(f"{path}: cannot read the translation file: {exc}") from exc
-    if not isinstance(data, dict):
-        raise PackError(f"{path}: a translation file must be a mapping")
-    return _flatten(data)
+        yield
+    except ReportError as exc:
+        raise PackError(str(exc)) from exc
 
 
-@dataclass(slots=True)
-class Translator:
-    """``t(key, **values)``: the language's text for ``key`` (English when missing), formatted with values."""
-
-    language: str
-    texts: dict[str, Any]
-    fallback: dict[str, Any]
-
-    def __call__(self, key: str, **values: Any) -> str:
-        text = self.texts.get(key, self.fallback.get(key))
-        if text is None:
-            raise PackError(f"reports/dsar/i18n/{REFERENCE_LANGUAGE}.yaml: no text for {key!r}")
-        return str(text).format(**values) if values else str(text)
-
-    def has(self, key: str) -> bool:
-        """True when the key exists (in the language or in English)."""
-        return key in self.texts or key in self.fallback
+class LetterTranslator(Translator):
+    """The reports' translator with the letter's cell formats: ``t(key, **values)``, yes/no, short sources."""
 
     def value(self, value: Any) -> str:
         """A cell for the letter: booleans as yes/no, None as a dash, lists joined."""
@@ -109,15 +84,13 @@ class Translator:
         return self(f"source.{source}") if self.has(f"source.{source}") else source
 
 
-def translator(dsar_dir: Path, language: str) -> Translator:
-    """The translator of ``language`` (PackError when neither it nor English exists)."""
-    fallback = _catalogue(dsar_dir / "i18n" / f"{REFERENCE_LANGUAGE}.yaml")
-    path = dsar_dir / "i18n" / f"{language}.yaml"
-    texts = _catalogue(path) if language != REFERENCE_LANGUAGE and path.is_file() else fallback
-    return Translator(language if path.is_file() else REFERENCE_LANGUAGE, texts, fallback)
+def translator(dsar_dir: Path, language: str) -> LetterTranslator:
+    """The translator of ``language``, English when there is no catalogue for it (PackError without English)."""
+    with _pack_errors():
+        return load_translator(dsar_dir, language, cls=LetterTranslator, fall_back=True)
 
 
-def article_15(settings: DsarSettings, t: Translator) -> dict[str, str]:
+def article_15(settings: DsarSettings, t: LetterTranslator) -> dict[str, str]:
     """The (a)-(h) texts (``categories`` is the note besides the list of categories found)."""
     values = {"audit_events": settings.keep_audit_events_days, "scans": settings.keep_scans_days,
               "offboarding": settings.keep_offboarding_cases_days, "hold": settings.legal_hold_days}
@@ -133,56 +106,32 @@ def article_15(settings: DsarSettings, t: Translator) -> dict[str, str]:
     return out
 
 
-def render_html(dsar_dir: Path, context: dict[str, Any], t: Translator) -> str:
+def render_html(dsar_dir: Path, context: dict[str, Any], t: LetterTranslator) -> str:
     """The letter's HTML from ``letter.html`` (autoescape on; unknown names are errors)."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(dsar_dir)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = environment(dsar_dir)
     env.globals.update(t=t, columns=LETTER_COLUMNS, all_columns=CATEGORY_COLUMNS)
     try:
-        return env.get_template("letter.html").render(**context)
+        with _pack_errors():
+            return env.get_template("letter.html").render(**context)
     except jinja2.TemplateNotFound as exc:
         raise PackError(f"{dsar_dir / 'letter.html'}: letter layout not found") from exc
     except jinja2.TemplateError as exc:
         raise PackError(f"{dsar_dir / 'letter.html'}: {exc}") from exc
 
 
-def _css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
-def page_css(t: Translator, footer: str) -> str:
+def page_css(t: LetterTranslator, footer: str) -> str:
     """Page numbers and the footer (reference, export hash) of every page; margin boxes need their own font."""
     return (
         "@page { size: A4; margin: 20mm 18mm 22mm 18mm; "
-        f"@bottom-left {{ content: {_css_string(footer)}; font-family: 'DejaVu Sans', sans-serif; font-size: 7pt; "
+        f"@bottom-left {{ content: {css_string(footer)}; font-family: 'DejaVu Sans', sans-serif; font-size: 7pt; "
         "color: #555; } "
-        f"@bottom-right {{ content: {_css_string(t('letter.page') + ' ')} counter(page) "
-        f"{_css_string(' ' + t('letter.of') + ' ')} counter(pages); font-family: 'DejaVu Sans', sans-serif; "
+        f"@bottom-right {{ content: {css_string(t('letter.page') + ' ')} counter(page) "
+        f"{css_string(' ' + t('letter.of') + ' ')} counter(pages); font-family: 'DejaVu Sans', sans-serif; "
         "font-size: 7pt; color: #555; } }\n"
     )
 
 
-def _url_fetcher() -> Any:
-    try:
-        from weasyprint.urls import URLFetcher
-    except ImportError:  # pragma: no cover - WeasyPrint before 66
-
-        def refuse(url: str) -> Any:
-            raise ValueError(f"the DSAR letter may not fetch {url}")
-
-        return refuse
-    return URLFetcher(allowed_protocols=())
-
-
-def html_to_pdf(html: str, dsar_dir: Path, extra_css: str) -> bytes:
-    """Render with WeasyPrint (imported here: it takes a second to load)."""
-    import weasyprint
-
-    stylesheet = dsar_dir / "style.css"
-    if not stylesheet.is_file():
-        raise PackError(f"{stylesheet}: letter stylesheet not found")
-    fetcher = _url_fetcher()
-    document = weasyprint.HTML(string=html, base_url=str(dsar_dir), url_fetcher=fetcher).render(
-        stylesheets=[weasyprint.CSS(filename=str(stylesheet), url_fetcher=fetcher),
-                     weasyprint.CSS(string=extra_css, url_fetcher=fetcher)])
-    return document.write_pdf()
+def render_pdf(html: str, dsar_dir: Path, t: LetterTranslator, footer: str) -> bytes:
+    """The letter as PDF with ``dsar_dir/style.css`` and the footer on every page."""
+    with _pack_errors():
+        return html_to_pdf(html, dsar_dir, page_css(t, footer)).data

@@ -8,12 +8,10 @@ register. Files are written to a temporary name and renamed, so a failed pack le
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -24,6 +22,7 @@ from auditor.config import DsarSettings
 from auditor.dsar import letter
 from auditor.dsar.errors import PackError
 from auditor.dsar.model import CATEGORIES, CATEGORY_COLUMNS, Collection
+from auditor.output import write_csv
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "dsar-export.schema.json"
 FORMAT, VERSION = "auditor-dsar-export", 1
@@ -88,7 +87,7 @@ def _row(category: str, row: dict[str, Any]) -> dict[str, Any]:
     return {column: row.get(column) for column in CATEGORY_COLUMNS[category]}
 
 
-def build_export(info: RequestInfo, collection: Collection, settings: DsarSettings, t: letter.Translator,
+def build_export(info: RequestInfo, collection: Collection, settings: DsarSettings, t: letter.LetterTranslator,
                  now: datetime) -> dict[str, Any]:
     """The export document (validated against the schema)."""
     data = {category: [_row(category, r) for r in collection.records.get(category, [])] for category in CATEGORIES}
@@ -120,32 +119,11 @@ def build_export(info: RequestInfo, collection: Collection, settings: DsarSettin
     return export
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell; text a spreadsheet would run as a formula gets a leading apostrophe (the JSON keeps it as is)."""
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, bool):
-        return str(value).lower()
-    text = str(value)
-    if text.startswith(_FORMULA) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
 def category_csv(category: str, rows: list[dict[str, Any]]) -> bytes:
-    """One category as CSV (UTF-8 with BOM, so spreadsheet programs read Polish letters right)."""
+    """One category as CSV (UTF-8 with BOM, so spreadsheet programs read Polish letters right); formula-like
+    text gets a leading apostrophe (the JSON keeps it as is)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    columns = CATEGORY_COLUMNS[category]
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
+    write_csv(rows, CATEGORY_COLUMNS[category], out)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -154,7 +132,7 @@ def _sha256(data: bytes) -> str:
 
 
 def letter_pdf(info: RequestInfo, export: dict[str, Any], export_name: str, export_sha: str, settings: DsarSettings,
-               t: letter.Translator, dsar_dir: Path, today: date) -> tuple[str, bytes]:
+               t: letter.LetterTranslator, dsar_dir: Path, today: date) -> tuple[str, bytes]:
     """The letter as HTML and as PDF."""
     limit = settings.max_rows_in_letter
     context = {
@@ -170,7 +148,7 @@ def letter_pdf(info: RequestInfo, export: dict[str, Any], export_name: str, expo
     }
     html = letter.render_html(dsar_dir, context, t)
     footer = t("letter.footer", reference=info.reference, sha256=export_sha)
-    return html, letter.html_to_pdf(html, dsar_dir, letter.page_css(t, footer))
+    return html, letter.render_pdf(html, dsar_dir, t, footer)
 
 
 def build_pack(info: RequestInfo, collection: Collection, settings: DsarSettings, *, dsar_dir: Path, language: str,

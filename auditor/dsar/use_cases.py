@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session
 
 from auditor.config import Settings
+from auditor.connectors.live import live_settings
 from auditor.dsar import collect as collecting
 from auditor.dsar import erasure, pack, register
 from auditor.dsar import records as stored
@@ -28,7 +29,6 @@ from auditor.dsar.model import Collection
 from auditor.dsar.processing import records_of_processing
 from auditor.dsar.retention import apply_retention
 from auditor.errors import AuditorError, ConfigError
-from auditor.services.web_db import write_session
 from auditor.storage.db import Database, open_database
 
 
@@ -54,7 +54,7 @@ def _session(settings: Settings, db: Database | None = None, *, write: bool = Fa
     target = db or opened
     assert target is not None
     try:
-        with write_session(target) if write else target.session() as session:
+        with target.session(write=write) as session:
             yield session
     finally:
         if opened is not None:
@@ -140,12 +140,10 @@ def _subject(row: Any) -> collecting.Subject:
 def collect_for_request(settings: Settings, request_id: int, *, actor: str, now: datetime | None = None,
                         factory: collecting.ConnectorFactory | None = None, db: Database | None = None) -> Collection:
     """Search every source for the request's subject; the register records what was searched with what result."""
-    from auditor.demo.runtime import running_sandboxes
-
     now, _ = _clock(settings, now)
     with _session(settings, db) as session:  # reads only, while the platforms are asked
         subject = _subject(register.load(session, request_id))
-        with running_sandboxes(settings) as live:
+        with live_settings(settings) as live:
             collection = collecting.collect(live, session, subject, now=now, factory=factory)
     with _session(settings, db, write=True) as session:
         row = register.load(session, request_id)

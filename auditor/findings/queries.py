@@ -17,10 +17,10 @@ from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session
 
 from auditor.accounts.tables import FindingComment, FindingTriage
+from auditor.findings.fields import EXPORT_FIELDS, FINDING_FIELDS
 from auditor.findings.lifecycle import STATUSES
 from auditor.model import CATEGORIES, Severity
 from auditor.storage.db import Database
-from auditor.storage.queries import FINDING_KEYS
 from auditor.storage.tables import Finding, FindingEvent, RiskExceptionRow, Scan
 
 _F = Finding.__table__
@@ -30,7 +30,6 @@ UNASSIGNED = "-"
 SEVERITY_VALUES = (*(s.value for s in Severity), *(f"={s.value}" for s in Severity))
 """``high`` means high or worse; ``=high`` means exactly high."""
 TRIAGE_STATES = ("acknowledged", "unacknowledged")
-EXPORT_KEYS = (*FINDING_KEYS, "assignee", "acknowledged_at", "acknowledged_by", "exception_id")
 EXPORT_CHUNK = 2000
 LIST_COLUMNS = (
     "id",
@@ -240,9 +239,20 @@ def finding_detail(session: Session, finding_id: int) -> dict[str, Any] | None:
     }
 
 
+def brief_rows(session: Session, finding_ids: list[int]) -> list[dict[str, Any]]:
+    """The findings of ``finding_ids`` in brief (id, severity, category, status, message), most severe first:
+    what a bulk action is about to change."""
+    query = (
+        select(_F.c.id, _F.c.severity, _F.c.category, _F.c.status, _F.c.message)
+        .where(_F.c.id.in_(finding_ids))
+        .order_by(_F.c.severity_rank.desc(), _F.c.id)
+    )
+    return [dict(row) for row in session.exec(query).mappings()]
+
+
 def export_rows(db: Database, flt: FindingFilter) -> Iterator[dict[str, Any]]:
-    """Every finding of the filter as a dict of ``EXPORT_KEYS`` (JSON-ready), in id order, read in chunks."""
-    columns = [_F.c[key] for key in FINDING_KEYS]
+    """Every finding of the filter as a dict of ``EXPORT_FIELDS`` (JSON-ready), in id order, read in chunks."""
+    columns = [_F.c[key] for key in FINDING_FIELDS]
     columns += [_T.c.assignee, _T.c.acknowledged_at, _T.c.acknowledged_by, _F.c.exception_id]
     last_id = 0
     while True:
@@ -256,7 +266,7 @@ def export_rows(db: Database, flt: FindingFilter) -> Iterator[dict[str, Any]]:
         with db.session() as session:
             chunk = [dict(row) for row in session.exec(query).mappings()]
         for row in chunk:
-            yield {key: _plain(row.get(key)) for key in EXPORT_KEYS}
+            yield {key: _plain(row.get(key)) for key in EXPORT_FIELDS}
         if len(chunk) < EXPORT_CHUNK:
             return
         last_id = chunk[-1]["id"]

@@ -21,7 +21,6 @@ from auditor.accounts.audit_trail import Actor
 from auditor.accounts.tables import FindingComment, FindingTriage, WebUser
 from auditor.errors import AuditorError
 from auditor.findings.lifecycle import ACCEPTED, OPEN, RESOLVED
-from auditor.services.web_db import write_session
 from auditor.storage.db import Database
 from auditor.storage.tables import Finding, FindingEvent, RiskExceptionRow
 
@@ -84,7 +83,7 @@ def _audit_each(
 def acknowledge(db: Database, actor: Actor, finding_ids: Iterable[int], now: datetime) -> int:
     """Mark findings as seen and being handled; returns how many."""
     ids = _ids(finding_ids)
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         _findings(session, ids)
         rows = [
             {
@@ -105,7 +104,7 @@ def assign(db: Database, actor: Actor, finding_ids: Iterable[int], assignee: str
     """Assign findings to a user who can triage (or unassign with None)."""
     ids = _ids(finding_ids)
     users = WebUser.__table__
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         if assignee is not None:
             ok = session.exec(
                 select(users.c.id).where(
@@ -128,7 +127,7 @@ def comment(db: Database, actor: Actor, finding_id: int, body: str, now: datetim
         raise TriageError("the comment is empty")
     if len(text) > MAX_COMMENT:
         raise TriageError(f"the comment is too long (at most {MAX_COMMENT} characters)")
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         _findings(session, [finding_id])
         session.exec(
             insert(FindingComment.__table__).values(finding_id=finding_id, at=now, author=actor.name, body=text)
@@ -178,7 +177,7 @@ def accept_risk(
     ids = _ids(finding_ids)
     expires_on = check_exception_input(reason, approver, expires, now.date(), max_days)
     exceptions = RiskExceptionRow.__table__
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         found = _findings(session, ids)
         for finding_id in ids:
             if found[finding_id]["status"] != OPEN:
@@ -227,7 +226,7 @@ def reopen(db: Database, actor: Actor, finding_ids: Iterable[int], now: datetime
     """Clear the acknowledgement and withdraw a UI risk exception; returns how many findings changed."""
     ids = _ids(finding_ids)
     exceptions = RiskExceptionRow.__table__
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         found = _findings(session, ids)
         unmuted = []
         for finding_id in ids:

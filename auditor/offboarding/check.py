@@ -19,7 +19,7 @@ from typing import Any
 
 from auditor.config import PlatformSettings, Settings
 from auditor.connectors.base import Connector, connector_for
-from auditor.demo.runtime import running_sandboxes
+from auditor.connectors.live import live_settings
 from auditor.errors import AuditorError, ConfigError, ConnectorError
 from auditor.model import AccountKind, TenantSnapshot
 
@@ -142,7 +142,7 @@ def check_all(settings: Settings, emails: Iterable[str], account_ids: Mapping[st
     emails = sorted({e.strip().lower() for e in emails if e and e.strip()})
     if not settings.platform:
         return []
-    with running_sandboxes(settings, now=now) as live:
+    with live_settings(settings, now=now) as live:
         workers = max(1, min(4, len(live.platform)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="offboarding") as pool:
             futures = [pool.submit(check_platform, live, p, emails, sorted(account_ids.get(p.name, ())), now)

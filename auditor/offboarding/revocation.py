@@ -1,40 +1,33 @@
 """Revocation: removing a leaver's access through a platform's API, as an explicit, separate capability.
 
 - Off by default; a platform opts in by being named in ``offboarding.revocation_platforms``, and only
-  platforms with a ``Revoker`` here can (Meta: remove a business user, cancel a pending invitation).
+  platforms whose connector can revoke (``Connector.revoker``, e.g. Meta: remove a business user, cancel a
+  pending invitation; see ``auditor.connectors.meta.revoke``) get proposals.
 - The tool only proposes (one proposal per account or invitation still present on an opted-in platform).
 - A proposal runs only after a security officer approved it, and the approver may not be the person who
   opened the case (four eyes). A rejection is recorded the same way.
 - Every API call made is recorded (method, path without query string, HTTP status, outcome); a proposal
   moves ``approved -> executing`` in one compare-and-set, so it cannot run twice.
-
-The Graph API reference in docs/platform-apis.md lists the read edges only; the removal calls follow the
-official SDK: ``BusinessUser.api_delete`` and ``BusinessRoleRequest.api_delete`` send ``DELETE /{id}``.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
-from auditor.config import PlatformSettings, Settings
-from auditor.connectors.http import HttpClient
-from auditor.errors import AuditorError, ConnectorError
+from auditor.config import Settings
+from auditor.connectors.base import Revoker, connector_for
+from auditor.errors import AuditorError
 from auditor.offboarding.tables import OffboardingRevocation, OffboardingRevocationCall
 
 REVOCATIONS = OffboardingRevocation.__table__
 CALLS = OffboardingRevocationCall.__table__
 APPROVER_ROLE = "security_officer"
-
-Record = Callable[[str, str, int | None, str, str | None], None]
-"""``record(method, path, status, outcome, detail)``: log one API call."""
 
 
 class RevocationError(AuditorError):
@@ -45,96 +38,15 @@ class RevocationError(AuditorError):
         self.status = status
 
 
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """One call the tool proposes: ``action`` on ``target`` (the platform's id), described by ``label``."""
-
-    action: str
-    target: str
-    label: str
-
-
-class Revoker(ABC):
-    """What a platform can revoke, and how. One per connector kind."""
-
-    kind: ClassVar[str]
-
-    def __init__(self, platform: PlatformSettings, secret: Callable[[str | None, str], str], *,
-                 transport: httpx.BaseTransport | None = None):
-        self.platform = platform
-        self.secret = secret
-        self.transport = transport
-
-    @abstractmethod
-    def proposals(self, items: Iterable[Mapping[str, Any]]) -> list[Proposal]:
-        """Proposals for the case items (rows of ``offboarding_item``) still present on this platform."""
-
-    @abstractmethod
-    def execute(self, action: str, target: str, record: Record) -> None:
-        """Carry out one approved proposal, recording every call; ConnectorError when it fails."""
-
-
-class MetaRevoker(Revoker):
-    """Meta Business Manager: ``DELETE /{business-user-id}`` removes the person (and every asset task they
-    hold in the business); ``DELETE /{business-role-request-id}`` cancels a pending invitation."""
-
-    kind = "meta"
-    ACTIONS = {"remove_business_user", "cancel_invitation"}
-
-    def proposals(self, items: Iterable[Mapping[str, Any]]) -> list[Proposal]:
-        """A removal per business user account, a cancellation per invitation."""
-        found = []
-        for item in items:
-            kind = (item.get("detail") or {}).get("account_kind")
-            if item["kind"] == "account" and kind == "user":
-                found.append(Proposal("remove_business_user", item["account_id"], f"remove {item['label']}"))
-            elif item["kind"] == "invitation":
-                target = str(item["account_id"]).removeprefix("invite:")
-                found.append(Proposal("cancel_invitation", target, f"cancel {item['label']}"))
-        return found
-
-    def execute(self, action: str, target: str, record: Record) -> None:
-        """One ``DELETE /{target}`` through the shared client (one retry on 5xx / rate limits)."""
-        from auditor.connectors.meta import dialect
-        from auditor.connectors.meta.connector import DEFAULT_BASE_URL
-
-        if action not in self.ACTIONS or not target.isdigit():
-            raise RevocationError(f"{self.platform.name}: cannot {action} {target!r}")
-        token = self.secret(self.platform.token_env, "platform.token_env")
-        path = f"/{target}"
-        client = HttpClient(
-            self.platform.name, self.platform.base_url or DEFAULT_BASE_URL,
-            auth=lambda: {"Authorization": f"Bearer {token}"}, timeout=self.platform.timeout, max_retries=1,
-            backoff=self.platform.backoff, is_rate_limited=dialect.is_rate_limited, retry_hint=dialect.retry_hint,
-            error_info=dialect.error_info, secrets=[token], transport=self.transport,
-        )
-        with client:
-            try:
-                response = client.request("DELETE", path)
-            except ConnectorError as exc:
-                record("DELETE", path, exc.status, "error", str(exc))
-                raise
-        body = response.text[:200]
-        record("DELETE", path, response.status_code, "ok", body)
-        if '"success":false' in body.replace(" ", ""):
-            raise ConnectorError(self.platform.name, f"DELETE {path} answered success=false")
-
-
-REVOKERS: dict[str, type[Revoker]] = {"meta": MetaRevoker}
-
-
 def revoker_for(settings: Settings, platform_name: str, *,
                 transport: httpx.BaseTransport | None = None) -> Revoker | None:
-    """The platform's revoker when it opted in and its kind can revoke; None otherwise."""
+    """The platform's revoker when it opted in and its connector can revoke; None otherwise."""
     if platform_name not in settings.offboarding.revocation_platforms:
         return None
     platform = next((p for p in settings.platform if p.name == platform_name), None)
     if platform is None:  # no longer configured: nothing to call
         return None
-    cls = REVOKERS.get(platform.kind)
-    if cls is None:
-        return None
-    return cls(platform, lambda env, key: settings.secret(env, key=key), transport=transport)
+    return connector_for(settings, platform).revoker(transport=transport)
 
 
 def propose(session: Session, settings: Settings, case_id: int, items: Iterable[Mapping[str, Any]],

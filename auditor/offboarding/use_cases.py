@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from auditor.config import Settings
-from auditor.demo.runtime import running_sandboxes
+from auditor.connectors.live import live_settings
 from auditor.errors import AuditorError, ConfigError
 from auditor.offboarding import cases, revocation
 from auditor.offboarding.check import check_all
@@ -56,11 +56,6 @@ def _database(settings: Settings, db: Database | None) -> Iterator[Database]:
         opened.dispose()
 
 
-def _write(db: Database) -> AbstractContextManager[Session]:
-    """One write transaction (``BEGIN IMMEDIATE`` on SQLite); IntegrityError passes through untouched."""
-    return db.session(write=True, raw_integrity_errors=True)
-
-
 # ------------------------------------------------------------------------------------------- open a case
 
 
@@ -77,7 +72,7 @@ def open_case(settings: Settings, *, uid: str | None = None, email: str | None =
     with _database(settings, db) as database:
         for attempt in (1, 2):
             try:
-                with _write(database) as session:
+                with database.session(write=True, raw_integrity_errors=True) as session:
                     case_id, created, replayed = _open(session, settings, uid, email, last_working_day, manager,
                                                        source, opened_by, event, now)
                 break
@@ -87,7 +82,7 @@ def open_case(settings: Settings, *, uid: str | None = None, email: str | None =
         if created and check:
             view = check_case(settings, case_id, now=now, db=database)
         else:
-            with _write(database) as session:
+            with database.session(write=True, raw_integrity_errors=True) as session:
                 view = cases.case_view(session, case_id)
     return {"case": view, "created": created, "replayed": replayed}
 
@@ -160,7 +155,7 @@ def check_case(settings: Settings, case_id: int, *, now: datetime | None = None,
     """Re-check an open case on every platform: update items, close it when clean, escalate it when overdue."""
     now = _now(now)
     with _database(settings, db) as database:
-        with _write(database) as session:
+        with database.session(write=True, raw_integrity_errors=True) as session:
             case = cases.case_row(session, case_id)
             if case["status"] != "open":
                 return cases.case_view(session, case_id)
@@ -181,7 +176,7 @@ def check_case(settings: Settings, case_id: int, *, now: datetime | None = None,
             deliver(settings, escalation_notice(settings.notifications, case, escalation["remaining"]))
         if closed and settings.offboarding.evidence_report:
             _attach_evidence(settings, database, case, now)
-        with _write(database) as session:
+        with database.session(write=True, raw_integrity_errors=True) as session:
             return cases.case_view(session, case_id)
 
 
@@ -189,7 +184,7 @@ def _record_check(settings: Settings, database: Database, case_id: int, checks: 
                   now: datetime) -> tuple[bool, dict[str, Any] | None, dict[str, Any]]:
     """Apply a check in one transaction: close when clean, else propose revocations and escalate if overdue."""
     closed, escalation = False, None
-    with _write(database) as session:
+    with database.session(write=True, raw_integrity_errors=True) as session:
         if cases.case_row(session, case_id)["status"] != "open":
             return False, None, cases.case_row(session, case_id)  # closed meanwhile by a concurrent check
         counts = cases.apply_check(session, case_id, checks, now)
@@ -219,7 +214,7 @@ def _attach_evidence(settings: Settings, database: Database, case: Mapping[str, 
         except AuditorError as exc:
             error = str(exc)
             log.error("offboarding case #%s: evidence report failed: %s", case["id"], exc)
-    with _write(database) as session:
+    with database.session(write=True, raw_integrity_errors=True) as session:
         session.execute(cases.CASES.update().where(cases.CASES.c.id == case["id"]).values(
             evidence_report_id=report_id, evidence_path=path, evidence_error=error))
 
@@ -229,7 +224,7 @@ def recheck_open_cases(settings: Settings, *, now: datetime | None = None) -> li
     now = _now(now)
     views = []
     with _database(settings, None) as database:
-        with _write(database) as session:
+        with database.session(write=True, raw_integrity_errors=True) as session:
             ids = cases.open_case_ids(session)
         for case_id in ids:
             try:
@@ -244,13 +239,13 @@ def recheck_open_cases(settings: Settings, *, now: datetime | None = None) -> li
 
 def get_case(settings: Settings, case_id: int, *, db: Database | None = None) -> dict[str, Any]:
     """One case with items, platforms and revocations (CaseError 404 when there is none)."""
-    with _database(settings, db) as database, _write(database) as session:
+    with _database(settings, db) as database, database.session(write=True, raw_integrity_errors=True) as session:
         return cases.case_view(session, case_id)
 
 
 def latest_case_for(settings: Settings, uid: str, *, db: Database | None = None) -> dict[str, Any] | None:
     """The person's newest case (open or closed), or None."""
-    with _database(settings, db) as database, _write(database) as session:
+    with _database(settings, db) as database, database.session(write=True, raw_integrity_errors=True) as session:
         found = cases.list_cases(session, uid=uid, limit=1)
         return cases.case_view(session, found[0]["id"]) if found else None
 
@@ -258,7 +253,7 @@ def latest_case_for(settings: Settings, uid: str, *, db: Database | None = None)
 def find_cases(settings: Settings, *, status: str | None = None, limit: int = 50, offset: int = 0,
                db: Database | None = None) -> list[dict[str, Any]]:
     """Cases, newest first, with item counts."""
-    with _database(settings, db) as database, _write(database) as session:
+    with _database(settings, db) as database, database.session(write=True, raw_integrity_errors=True) as session:
         return cases.list_cases(session, status=status, limit=limit, offset=offset)
 
 
@@ -271,7 +266,7 @@ def decide_revocation(settings: Settings, revocation_id: int, *, by: str, role: 
     """A security officer approves (then it runs at once, and the case is re-checked) or rejects a proposal."""
     now = _now(now)
     with _database(settings, db) as database:
-        with _write(database) as session:
+        with database.session(write=True, raw_integrity_errors=True) as session:
             row = revocation.revocation_row(session, revocation_id)
             case = cases.case_row(session, row["case_id"])
             revocation.decide(session, revocation_id, by=by, role=role, approve=approve,
@@ -287,7 +282,7 @@ def run_revocation(settings: Settings, revocation_id: int, *, now: datetime | No
     """Carry out one approved proposal and record every call; returns the stored proposal."""
     now = _now(now)
     with _database(settings, db) as database:
-        with _write(database) as session:
+        with database.session(write=True, raw_integrity_errors=True) as session:
             row = revocation.claim(session, revocation_id)
         calls: list[dict[str, Any]] = []
 
@@ -297,7 +292,7 @@ def run_revocation(settings: Settings, revocation_id: int, *, now: datetime | No
 
         error = None
         try:
-            with running_sandboxes(settings, now=now) as live:
+            with live_settings(settings, now=now) as live:
                 revoker = revocation.revoker_for(live, row["platform"], transport=transport)
                 if revoker is None:
                     raise revocation.RevocationError(f"{row['platform']}: revocation is not enabled for it")
@@ -305,6 +300,6 @@ def run_revocation(settings: Settings, revocation_id: int, *, now: datetime | No
         except AuditorError as exc:
             error = str(exc)
             log.error("revocation #%s failed: %s", revocation_id, exc)
-        with _write(database) as session:
+        with database.session(write=True, raw_integrity_errors=True) as session:
             revocation.finish(session, revocation_id, calls, error, now)
             return revocation.revocation_row(session, revocation_id)

@@ -1,4 +1,5 @@
-"""Translations of the report layouts: YAML catalogues under ``reports/i18n/<language>.yaml``.
+"""Translations of the report layouts and the DSAR letter: YAML catalogues under ``<folder>/i18n/<language>.yaml``
+(``reports/`` for the reports, ``reports/dsar/`` for the letter).
 
 English is the reference catalogue and the fallback for a key a translation lacks. Keys are dotted paths
 (``audit.title``); values are ``str.format`` templates whose placeholders are filled with data (data is
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -77,13 +78,15 @@ class Translator:
     language: str
     messages: Mapping[str, Any]
     fallback: Mapping[str, Any]
+    reference: str = f"reports/i18n/{REFERENCE_LANGUAGE}.yaml"
+    """The English catalogue, named when a key is missing from it."""
 
     def _entry(self, key: str) -> Any:
         if key in self.messages:
             return self.messages[key]
         if key in self.fallback:
             return self.fallback[key]
-        raise ReportError(f"translation key {key!r} is missing from reports/i18n/{REFERENCE_LANGUAGE}.yaml")
+        raise ReportError(f"translation key {key!r} is missing from {self.reference}")
 
     def __call__(self, key: str, **values: Any) -> str:
         """The text of ``key``; with a ``count`` value and plural forms, the matching form."""
@@ -153,13 +156,19 @@ def _parse(value: str | date | datetime | None) -> date | datetime | None:
         return None
 
 
-def load_translator(reports_dir: Path, language: str) -> Translator:
-    """The translator of ``language``; ReportError (naming the ``language`` key) when there is no catalogue."""
-    folder = reports_dir / "i18n"
-    fallback = read_catalogue(folder / f"{REFERENCE_LANGUAGE}.yaml")
-    if language == REFERENCE_LANGUAGE:
-        return Translator(language, fallback, fallback)
-    if not (folder / f"{language}.yaml").is_file():
-        known = ", ".join(available_languages(reports_dir)) or "none"
-        raise ReportError(f"language: no report translation {language!r} in {folder} (available: {known})")
-    return Translator(language, read_catalogue(folder / f"{language}.yaml"), fallback)
+T = TypeVar("T", bound=Translator)
+
+
+def load_translator(folder: Path, language: str, *, cls: type[T] = Translator, fall_back: bool = False) -> T:
+    """The ``cls`` translator of ``language`` from ``folder/i18n``. A language without a catalogue is a
+    ReportError naming the ``language`` key, or with ``fall_back`` the English translator."""
+    catalogues = folder / "i18n"
+    reference = catalogues / f"{REFERENCE_LANGUAGE}.yaml"
+    fallback = read_catalogue(reference)
+    path = catalogues / f"{language}.yaml"
+    if language == REFERENCE_LANGUAGE or (fall_back and not path.is_file()):
+        return cls(REFERENCE_LANGUAGE, fallback, fallback, str(reference))
+    if not path.is_file():
+        known = ", ".join(available_languages(folder)) or "none"
+        raise ReportError(f"language: no report translation {language!r} in {catalogues} (available: {known})")
+    return cls(language, read_catalogue(path), fallback, str(reference))

@@ -2,7 +2,8 @@
 
 The stylesheet is ``reports/style.css``; the page size and the running footer (report id, SHA-256 of the
 content manifest, "page X of Y" in the report's language) are generated CSS. WeasyPrint may not fetch
-anything: layouts reference no external resource and the URL fetcher refuses every URL.
+anything: layouts reference no external resource and the URL fetcher refuses every URL. The DSAR letter
+(``auditor/dsar/letter.py``) renders through the same environment and ``html_to_pdf`` from ``reports/dsar``.
 """
 
 from __future__ import annotations
@@ -50,10 +51,10 @@ def page_css(translator: Translator, report_id: str, manifest_digest: str, title
     )
 
 
-def environment(reports_dir: Path) -> jinja2.Environment:
-    """The layouts' Jinja2 environment: autoescape on, undefined names are errors."""
+def environment(templates: Path) -> jinja2.Environment:
+    """The Jinja2 environment of the layouts in ``templates``: autoescape on, undefined names are errors."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(reports_dir / "layouts")),
+        loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -63,7 +64,7 @@ def environment(reports_dir: Path) -> jinja2.Environment:
 
 def render_html(reports_dir: Path, kind: str, context: dict[str, Any], translator: Translator) -> str:
     """The report's HTML: layout ``LAYOUTS[kind]`` with the translator, formatters and chart helpers."""
-    env = environment(reports_dir)
+    env = environment(reports_dir / "layouts")
     env.globals.update(t=translator, charts=charts)
     env.filters.update(
         date=translator.date, datetime=translator.datetime, number=translator.number, tristate=translator.tristate,
@@ -82,21 +83,22 @@ def _url_fetcher() -> Any:
     except ImportError:  # pragma: no cover - older WeasyPrint
 
         def refuse(url: str) -> Any:
-            raise ValueError(f"report layouts may not fetch {url}")
+            raise ValueError(f"layouts may not fetch {url}")
 
         return refuse
     return URLFetcher(allowed_protocols=())
 
 
-def html_to_pdf(html: str, reports_dir: Path, extra_css: str) -> RenderedPdf:
-    """Render with WeasyPrint (imported here: it takes a second to load); custom <meta> go to the PDF info."""
+def html_to_pdf(html: str, folder: Path, extra_css: str) -> RenderedPdf:
+    """Render with WeasyPrint (imported here: it takes a second to load) and ``folder/style.css``, relative URLs
+    against ``folder``; custom <meta> go to the PDF info."""
     import weasyprint
 
-    stylesheet = reports_dir / "style.css"
+    stylesheet = folder / "style.css"
     if not stylesheet.is_file():
         raise ReportError(f"{stylesheet}: report stylesheet not found")
     fetcher = _url_fetcher()
-    document = weasyprint.HTML(string=html, base_url=str(reports_dir), url_fetcher=fetcher).render(
+    document = weasyprint.HTML(string=html, base_url=str(folder), url_fetcher=fetcher).render(
         stylesheets=[
             weasyprint.CSS(filename=str(stylesheet), url_fetcher=fetcher),
             weasyprint.CSS(string=extra_css, url_fetcher=fetcher),

@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from auditor.config import Settings
 from auditor.errors import AuditorError
@@ -109,29 +108,26 @@ class RunGuard:
 
     # -- ledger --------------------------------------------------------------------------------------
 
-    def _session(self) -> Session:
-        return Session(self.db.engine.execution_options(sqlite_immediate=True))
-
     def _claim(self, job_id: str, scheduled_for: datetime) -> bool:
         """Insert the (job, scheduled time) row as ``running``; False when another scheduler has it."""
         row = {"job_id": job_id, "scheduled_for": scheduled_for, "owner": self.owner, "status": "running",
                "started_at": self.clock()}
         try:
-            with self._session() as session, session.begin():
+            with self.db.session(write=True, raw_integrity_errors=True) as session:
                 session.execute(insert(_RUNS).values(**row))
         except IntegrityError:
             return False
         return True
 
     def _finish(self, job_id: str, scheduled_for: datetime, status: str, error: str | None = None) -> None:
-        with self._session() as session, session.begin():
+        with self.db.session(write=True, raw_integrity_errors=True) as session:
             session.execute(update(_RUNS).where(
                 _RUNS.c.job_id == job_id, _RUNS.c.scheduled_for == scheduled_for, _RUNS.c.owner == self.owner,
             ).values(status=status, finished_at=self.clock(), error=error))
 
     def _abandon_dead_runs(self, job_id: str, scheduled_for: datetime) -> None:
         """Earlier runs of this job still marked running belong to a dead holder (we hold the lock now)."""
-        with self._session() as session, session.begin():
+        with self.db.session(write=True, raw_integrity_errors=True) as session:
             session.execute(update(_RUNS).where(
                 _RUNS.c.job_id == job_id, _RUNS.c.status == "running", _RUNS.c.scheduled_for < scheduled_for,
             ).values(status="abandoned", finished_at=self.clock(), error="the scheduler running it stopped"))
@@ -166,7 +162,7 @@ class RunGuard:
 
     def _acquire_row(self, job_id: str) -> Callable[[], None] | None:
         now = self.clock()
-        with self._session() as session, session.begin():
+        with self.db.session(write=True, raw_integrity_errors=True) as session:
             row = session.execute(select(_LOCKS.c.owner, _LOCKS.c.heartbeat_at)
                                   .where(_LOCKS.c.name == job_id)).first()
             if row is None:
@@ -186,7 +182,7 @@ class RunGuard:
         def release() -> None:
             stop.set()
             beat.join(timeout=10)
-            with self._session() as session, session.begin():
+            with self.db.session(write=True, raw_integrity_errors=True) as session:
                 session.execute(delete(_LOCKS).where(_LOCKS.c.name == job_id, _LOCKS.c.owner == self.owner))
 
         return release
@@ -195,7 +191,7 @@ class RunGuard:
         interval = max(1.0, self.stale_after.total_seconds() / 4)
         while not stop.wait(interval):
             try:
-                with self._session() as session, session.begin():
+                with self.db.session(write=True, raw_integrity_errors=True) as session:
                     session.execute(update(_LOCKS).where(_LOCKS.c.name == job_id, _LOCKS.c.owner == self.owner)
                                     .values(heartbeat_at=self.clock()))
             except Exception as exc:  # keep beating: a transient database error must not drop the lock

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from auditor.config import PlatformSettings, Settings
 from auditor.connectors.base import connector_for
-from auditor.demo.runtime import running_sandboxes
+from auditor.connectors.live import live_settings
 from auditor.errors import AuditorError, ConfigError, ConnectorError
 from auditor.findings.exceptions import load_exceptions
 from auditor.matching import link_accounts
@@ -120,9 +120,9 @@ def run_scan(settings: Settings, *, platform: str | None = None, trigger: str = 
     inputs = read_inputs(settings, started, progress)
     db = open_database(settings.storage_url)
     try:
-        with running_sandboxes(settings) as live_settings:
-            live_platforms = selected_platforms(live_settings, platform)
-            snapshots = fetch_all(live_settings, live_platforms, started, progress)
+        with live_settings(settings) as live:
+            live_platforms = selected_platforms(live, platform)
+            snapshots = fetch_all(live, live_platforms, started, progress)
         with db.session() as session:
             people = sync_people(session, inputs.people, started)
             links = link_accounts(snapshots, people, settings.matching, stored_links(session),

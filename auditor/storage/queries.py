@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlmodel import Session
 
 from auditor.errors import StorageError
+from auditor.findings.fields import FINDING_FIELDS
 from auditor.findings.lifecycle import OPENED, REOPENED, RESOLVED_CHANGE, STATUSES
 from auditor.model import Severity
 from auditor.storage.tables import (
@@ -27,14 +28,6 @@ from auditor.storage.tables import (
     Scan,
     ScanPlatform,
 )
-
-FINDING_KEYS = (
-    "id", "fingerprint", "rule", "category", "severity", "status", "platform", "tenant", "account",
-    "account_email", "person", "asset", "role", "message", "evidence", "first_seen", "last_seen", "subject",
-)
-"""The keys of a finding dict: the JSON contract of ``auditor findings --json`` (which requires at least the
-first seventeen) and the web API. ``subject`` is what the rule judged: ``account:<id>``, ``token:<ref>``,
-``app:<id>``, ``asset:<id>``, ``tenant:<id>``, ..."""
 
 _F = Finding.__table__
 _DIFF_CHANGES = {OPENED: "new", REOPENED: "reopened", "exception_expired": "reopened", "unmuted": "reopened",
@@ -77,12 +70,12 @@ def list_findings(session: Session, status: str = "open", category: str | None =
                   severity: str | Severity | None = None, platform: str | None = None,
                   person: str | None = None, limit: int | None = None,
                   offset: int = 0) -> list[dict[str, Any]]:
-    """Findings as dicts with exactly ``FINDING_KEYS``, most severe and most recent first.
+    """Findings as dicts with exactly ``FINDING_FIELDS``, most severe and most recent first.
 
     ``severity`` is a minimum (``high`` gives high and critical); ``status`` may be ``all``.
     """
     query = (
-        select(*(_F.c[key] for key in FINDING_KEYS))
+        select(*(_F.c[key] for key in FINDING_FIELDS))
         .where(*_finding_filters(status, category, severity, platform, person))
         .order_by(_F.c.severity_rank.desc(), _F.c.last_seen.desc(), _F.c.id)
         .offset(offset)
@@ -129,13 +122,13 @@ def scan_diff(session: Session, scan_id: int | None = None) -> dict[str, Any]:
     diff["previous_scan_id"] = _evaluated_scan_ids(session, before=scan_id)
     events = FindingEvent.__table__
     query = (
-        select(events.c.change, *(_F.c[key] for key in FINDING_KEYS))
+        select(events.c.change, *(_F.c[key] for key in FINDING_FIELDS))
         .join(_F, _F.c.id == events.c.finding_id)
         .where(events.c.scan_id == scan_id, events.c.change.in_(tuple(_DIFF_CHANGES)))
         .order_by(_F.c.severity_rank.desc(), _F.c.id)
     )
     for row in session.exec(query).mappings():
-        diff[_DIFF_CHANGES[row["change"]]].append(_record(row, FINDING_KEYS))
+        diff[_DIFF_CHANGES[row["change"]]].append(_record(row, FINDING_FIELDS))
     return diff
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from auditor.accounts import login as web_login
 from auditor.accounts import users as web_users
 from auditor.accounts.sessions import count_sessions
-from auditor.accounts.tables import WebRecoveryCode
 from auditor.accounts.users import WebUserError
 from auditor.web.context import actor, client, current_user, web
 from auditor.web.guard import requires
@@ -22,13 +20,10 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 def index() -> str:
     """Account overview."""
     user = current_user()
-    codes = WebRecoveryCode.__table__
     with web().db.session() as session:
         info = web_users.get_user_by_id(session, user.user_id)
         sessions = count_sessions(session, user.user_id)
-        left = len(
-            session.exec(select(codes.c.id).where(codes.c.user_id == user.user_id, codes.c.used_at.is_(None))).all()
-        )
+        left = web_login.recovery_codes_left(session, user.user_id)
     return render_template("account.html", info=info, sessions=sessions, codes_left=left, current=user)
 
 

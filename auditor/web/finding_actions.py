@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from auditor.accounts.roles import allowed
-from auditor.findings.lifecycle import triage as web_triage
+from auditor.accounts.users import active_usernames
+from auditor.findings import triage as web_triage
+from auditor.findings.queries import brief_rows
 from auditor.findings.triage import MAX_BULK, TriageError
-from auditor.storage.tables import Finding
 from auditor.web.context import actor, current_user, web
 from auditor.web.guard import requires, safe_next
 
@@ -135,18 +135,8 @@ def bulk() -> Response | str:
     if not ids:
         flash("Select at least one finding.", "error")
         return _back()
-    table = Finding.__table__
     with web().db.session() as session:
-        rows = [
-            dict(r)
-            for r in session.exec(
-                select(table.c.id, table.c.severity, table.c.category, table.c.status, table.c.message)
-                .where(table.c.id.in_(ids))
-                .order_by(table.c.severity_rank.desc(), table.c.id)
-            ).mappings()
-        ]
-        from auditor.accounts.users import active_usernames
-
+        rows = brief_rows(session, ids)
         assignees = active_usernames(session, web_triage.TRIAGE_ROLES)
     context = web()
     return render_template(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -15,8 +13,8 @@ from auditor.accounts import audit_trail as web_audit
 from auditor.accounts.users import active_usernames
 from auditor.errors import AuditorError
 from auditor.findings.exceptions import load_exceptions
+from auditor.findings.fields import EXPORT_FIELDS
 from auditor.findings.queries import (
-    EXPORT_KEYS,
     FilterError,
     FindingFilter,
     export_rows,
@@ -26,13 +24,11 @@ from auditor.findings.queries import (
 from auditor.findings.queries import list_page as findings_page
 from auditor.findings.triage import TRIAGE_ROLES
 from auditor.model import CATEGORIES
-from auditor.services.web_db import write_session
+from auditor.output import csv_chunks
 from auditor.web.context import actor, log, page_number, web
 from auditor.web.guard import requires
 
 bp = Blueprint("findings", __name__, url_prefix="/findings")
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filter() -> FindingFilter:
@@ -95,28 +91,6 @@ def detail(finding_id: int) -> str:
     )
 
 
-def _csv_cell(value: Any) -> Any:
-    """A cell safe to open in a spreadsheet (no formula injection); lists and dicts as JSON."""
-    if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _csv_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_KEYS)
-    for count, row in enumerate(rows, 1):
-        writer.writerow([_csv_cell(row[key]) for key in EXPORT_KEYS])
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 def _json_stream(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield "["
     for index, row in enumerate(rows):
@@ -133,7 +107,7 @@ def export(fmt: str) -> Response:
     flt = _filter()
     context = web()
     now = context.now()
-    with write_session(context.db) as session:
+    with context.db.session(write=True) as session:
         web_audit.record(
             session,
             actor(),
@@ -144,7 +118,7 @@ def export(fmt: str) -> Response:
             at=now,
         )
     rows = export_rows(context.db, flt)
-    body = _csv_stream(rows) if fmt == "csv" else _json_stream(rows)
+    body = csv_chunks(rows, EXPORT_FIELDS) if fmt == "csv" else _json_stream(rows)
     mimetype = "text/csv" if fmt == "csv" else "application/json"
     name = f"findings-{now:%Y%m%d-%H%M}.{fmt}"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -20,7 +20,6 @@ from auditor.accounts.audit_trail import Actor
 from auditor.accounts.crypto import new_token
 from auditor.accounts.roles import PERMISSIONS, allowed
 from auditor.accounts.sessions import load_session
-from auditor.services.web_db import write_session
 from auditor.web.context import log, web
 
 PUBLIC = "@public"
@@ -107,7 +106,7 @@ def _check_csrf() -> None:
 
 def _deny(permission: str) -> None:
     user = g.user
-    with write_session(web().db) as session:
+    with web().db.session(write=True) as session:
         web_audit.record(
             session,
             Actor(user.username, user.role, request.remote_addr),

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from auditor.accounts import audit_trail as web_audit
-from auditor.services.web_db import write_session
 from auditor.storage.inventory_queries import scans_page
 from auditor.web.context import actor, page_number, web
 from auditor.web.guard import requires
@@ -32,7 +31,7 @@ def start() -> Response:
     """Start a scan in the background (one at a time)."""
     context = web()
     started = context.launcher.start()
-    with write_session(context.db) as session:
+    with context.db.session(write=True) as session:
         web_audit.record(
             session,
             actor(),

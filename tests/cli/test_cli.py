@@ -123,7 +123,7 @@ def test_init_writes_a_sample_that_loads(tmp_path: Path) -> None:
 def test_policies_list_and_validate_errors(tmp_path: Path) -> None:
     code, out, _ = run("policies", "list", "--config", str(tmp_path / "none.toml"))
     assert code == 2  # an explicitly named config must exist
-    code, out, _ = run("policies", "validate", str(Path(__file__).parents[1] / "policies"))
+    code, out, _ = run("policies", "validate", str(Path(__file__).parents[2] / "policies"))
     assert code == 0
     bad = tmp_path / "rules"
     bad.mkdir()

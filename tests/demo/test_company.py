@@ -15,8 +15,10 @@ import ldap3
 import pytest
 
 from auditor.config import DirectorySettings, ManualLink, MatchingSettings, ServiceAccount
-from auditor.demo.company import ACTIVITY_DAYS, DEPARTMENTS, Company, build_company
+from auditor.demo.company import DEPARTMENTS, Company, build_company
 from auditor.demo.ldif_writer import entries_ldif, ldif_text, write_ldif
+from auditor.demo.meta.company import ACTIVITY_DAYS, PLATFORM
+from auditor.demo.platforms import SandboxPlatform
 from auditor.directory.mapping import EntryMapper
 from auditor.model import CATEGORIES, PersonKind, PersonStatus
 from tests.support.slapd import start_slapd
@@ -40,9 +42,35 @@ def _time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z")
 
 
+def meta_of(company: Company) -> SandboxPlatform:
+    """The company's Meta business (generated with its people)."""
+    return next(tenant for tenant in company.tenants if tenant.kind == "meta")
+
+
+def allowlist(company: Company) -> dict[str, list[str]]:
+    """Meta app id -> the scopes its tokens may hold."""
+    return meta_of(company).policy_parameters["excess-app-scope"]["allowed_scopes"]
+
+
+def meta_stats(company: Company) -> dict[str, int]:
+    """Counts of the Meta business: people, principals, assets, grants, activities."""
+    meta = meta_of(company).data
+    assets = [a for key in ASSET_EDGES for a in meta.get(key, [])]
+    principals = len(meta["business_users"]) + len(meta["system_users"])
+    return {
+        "people": len(company.people),
+        "business_users": len(meta["business_users"]),
+        "assets": len(assets),
+        # one grant per task on an asset, plus each principal's business role
+        "grants": principals + sum(len(u["tasks"]) for a in assets for u in a["assigned_users"]),
+        "activities": sum(len(a.get("activities", ())) for a in assets),
+    }
+
+
 def reference_findings(company: Company, *, synced_earlier: bool = True) -> set[tuple]:
     """The findings the documented rules give on this data, as ``Planted.key`` tuples."""
-    now, meta, platform = company.now, company.meta, company.platform
+    tenant = meta_of(company)
+    now, meta, platform = company.now, tenant.data, tenant.name
     info: dict[str, tuple[str, str, date | None]] = {}  # uid -> (status, kind, end date)
     by_email: dict[str, str] = {}
     current = {entry["uid"][0] for entry in company.people}
@@ -89,7 +117,7 @@ def reference_findings(company: Company, *, synced_earlier: bool = True) -> set[
                 events.append((event, when))
 
     personal = set(MatchingSettings().personal_domains)
-    links = {link["account_id"]: link["uid"] for link in company.links}
+    links = {link["account_id"]: link["uid"] for link in tenant.links}
     for user in meta["business_users"]:
         email = user["email"].lower()
         uid = links.get(user["id"]) or by_email.get(email)
@@ -119,7 +147,7 @@ def reference_findings(company: Company, *, synced_earlier: bool = True) -> set[
         if status == "active" and any(last_active.get((user["id"], ad), stale) <= stale
                                       for ad in ad_holdings[user["id"]]):
             add("dormant_access", user["id"])
-    owners = {entry["account_id"]: entry["owner"] for entry in company.service_accounts}
+    owners = {entry["account_id"]: entry["owner"] for entry in tenant.service_accounts}
     for system_user in meta["system_users"]:
         owner = owners.get(system_user["id"])
         if owner is None or info.get(owner, ("departed",))[0] != "active":
@@ -130,11 +158,11 @@ def reference_findings(company: Company, *, synced_earlier: bool = True) -> set[
         if too_old or (uid is not None and info[uid][0] != "active"):
             add("stale_invitation", f"invite:{invitation['id']}")
     for app in meta["owned_apps"] + meta["client_apps"]:
-        if app["id"] not in company.approved_apps:
+        if app["id"] not in tenant.policy_parameters["unapproved-app"]["approved_apps"]:
             add("unapproved_app", f"app:{app['id']}")
-    names = {company.meta_token: "self", **{token: env for env, token in company.meta_extra_tokens.items()}}
+    names = {tenant.token: "self", **{token: env for env, token in tenant.extra_tokens.items()}}
     for token, data in meta["tokens"].items():
-        if set(data["scopes"]) - set(company.app_scope_allowlist.get(data["app_id"], ())):
+        if set(data["scopes"]) - set(allowlist(company).get(data["app_id"], ())):
             add("excess_app_scope", f"token:{names[token]}")
     return found
 
@@ -146,16 +174,15 @@ def test_same_seed_and_now_give_the_same_company(company):
     again = build_company(7, now=NOW)
     assert again.people == company.people
     assert again.earlier_people == company.earlier_people
-    assert again.meta == company.meta
+    assert meta_of(again) == meta_of(company)
     assert again.planted == company.planted
-    assert (again.meta_token, again.meta_extra_tokens) == (company.meta_token, company.meta_extra_tokens)
 
 
 def test_another_seed_gives_other_ids_and_tokens(company):
     other = build_company(8, now=NOW)
-    assert other.meta_token != company.meta_token
-    assert {u["id"] for u in other.meta["business_users"]}.isdisjoint(
-        u["id"] for u in company.meta["business_users"])
+    assert meta_of(other).token != meta_of(company).token
+    assert {u["id"] for u in meta_of(other).data["business_users"]}.isdisjoint(
+        u["id"] for u in meta_of(company).data["business_users"])
     assert sorted(p.category for p in other.planted) == sorted(p.category for p in company.planted)
 
 
@@ -227,23 +254,24 @@ def test_directory_mapping_reads_the_conventions(company):
 def test_every_meta_category_is_planted(company):
     assert {p.category for p in company.planted} == set(CATEGORIES)
     assert len({p.key for p in company.planted}) == len(company.planted)
-    assert all(p.platform == "Kwiatek on Meta" for p in company.planted)
+    assert all(p.platform == PLATFORM for p in company.planted)
     severities = {p.severity for p in company.planted if p.category == "missing_2fa"}
     assert severities == {"high", "medium"}
 
 
 def test_planted_accounts_and_assets_exist(company):
-    meta = company.meta
+    tenant = meta_of(company)
+    meta = tenant.data
     users = {u["id"] for u in meta["business_users"]} | {u["id"] for u in meta["system_users"]}
     invites = {f"invite:{i['id']}" for i in meta["pending_users"]}
     apps = {f"app:{a['id']}" for a in meta["owned_apps"] + meta["client_apps"]}
-    tokens = {"token:self"} | {f"token:{env}" for env in company.meta_extra_tokens}
+    tokens = {"token:self"} | {f"token:{env}" for env in tenant.extra_tokens}
     assets = {a["id"] for edge in ASSET_EDGES for a in meta[edge]}
     for planted in company.planted:
         assert planted.account is None or planted.account in users | invites | apps | tokens, planted
         assert planted.asset is None or planted.asset in assets, planted
-    assert company.meta_token in meta["tokens"]
-    assert all(token in meta["tokens"] for token in company.meta_extra_tokens.values())
+    assert tenant.token in meta["tokens"]
+    assert all(token in meta["tokens"] for token in tenant.extra_tokens.values())
 
 
 def test_planted_list_is_exactly_what_the_rules_find(company):
@@ -262,7 +290,7 @@ def test_with_a_single_sync_the_ghost_is_unmatched_instead(company):
 def test_scaled_company_keeps_the_same_planted_cases(company, big):
     assert big.planted == company.planted
     assert reference_findings(big) == {p.key for p in big.planted}
-    stats, small = big.stats(), company.stats()
+    stats, small = meta_stats(big), meta_stats(company)
     assert stats["people"] == 2000
     assert 0.4 * 2000 < stats["business_users"] < 0.8 * 2000
     assert 3 * 2000 < stats["grants"] < 7 * 2000  # about five grants per person
@@ -279,7 +307,7 @@ def test_size_below_the_cast_is_refused():
 
 
 def test_meta_business_shape(company):
-    meta = company.meta
+    meta = meta_of(company).data
     business = {"id": "1234567890", "name": "Kwiatek Shop", "two_factor_type": "admin_required"}
     assert meta["business"] == business
     principals = {u["id"]: "business_user" for u in meta["business_users"]}
@@ -306,29 +334,29 @@ def test_meta_business_shape(company):
 
 
 def test_tokens_and_allowlists(company):
-    own = company.meta["tokens"][company.meta_token]
-    assert company.meta_token.startswith("sandbox-meta-")
-    assert set(own["scopes"]) - set(company.app_scope_allowlist[own["app_id"]]) == {"ads_management"}
-    assert set(company.meta_extra_tokens) == {"AUDITOR_META_SHOPIFY_SYNC_TOKEN"}
-    shop = company.meta["tokens"][company.meta_extra_tokens["AUDITOR_META_SHOPIFY_SYNC_TOKEN"]]
-    assert set(shop["scopes"]) - set(company.app_scope_allowlist[shop["app_id"]]) == {"pages_manage_metadata"}
-    system_users = {u["id"] for u in company.meta["system_users"]}
+    tenant = meta_of(company)
+    own = tenant.data["tokens"][tenant.token]
+    assert tenant.token.startswith("sandbox-meta-")
+    assert set(own["scopes"]) - set(allowlist(company)[own["app_id"]]) == {"ads_management"}
+    assert set(tenant.extra_tokens) == {"AUDITOR_META_SHOPIFY_SYNC_TOKEN"}
+    assert tenant.settings["inspect_tokens"] == ["AUDITOR_META_SHOPIFY_SYNC_TOKEN"]
+    shop = tenant.data["tokens"][tenant.extra_tokens["AUDITOR_META_SHOPIFY_SYNC_TOKEN"]]
+    assert set(shop["scopes"]) - set(allowlist(company)[shop["app_id"]]) == {"pages_manage_metadata"}
+    system_users = {u["id"] for u in tenant.data["system_users"]}
     assert own["user_id"] in system_users and shop["user_id"] in system_users
-    parameters = company.policy_parameters["excess-app-scope"]
-    assert parameters["default_allowed"] == [
+    assert tenant.policy_parameters["excess-app-scope"]["default_allowed"] == [
         "business_management", "ads_read", "pages_show_list", "pages_read_engagement"]
-    assert parameters["allowed_scopes"] == company.app_scope_allowlist
 
 
 def test_config_data_validates_against_the_settings_models(company):
     DirectorySettings(**company.directory_settings)
-    accounts = [ServiceAccount(**entry) for entry in company.service_accounts]
-    links = [ManualLink(**entry) for entry in company.links]
+    accounts = [ServiceAccount(**entry) for entry in meta_of(company).service_accounts]
+    links = [ManualLink(**entry) for entry in meta_of(company).links]
     assert {a.platform for a in accounts} | {link.platform for link in links} == {"Kwiatek on Meta"}
     matching = MatchingSettings(company_domains=company.company_domains, links=links,
                                 service_accounts=accounts)
     assert matching.company_domains == ["kwiatek.example", "kwiatek-shop.example"]
-    assert len(company.meta["system_users"]) == len(accounts) + 1  # one system user is unregistered
+    assert len(meta_of(company).data["system_users"]) == len(accounts) + 1  # one system user is unregistered
 
 
 # --- LDIF ---------------------------------------------------------------------------------------------

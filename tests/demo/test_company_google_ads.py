@@ -17,7 +17,7 @@ from auditor.demo.google_ads.company import (
     VIDEO_ID,
     build,
 )
-from auditor.demo.platforms import SANDBOX_KINDS, SandboxPlatform
+from auditor.demo.platforms import SandboxPlatform, demo_platform
 from tests.support.sandbox_scan import SandboxScan, keys, planted_rules, unverified_rules
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -51,7 +51,7 @@ def test_build_is_deterministic(company, gads):
         "google_ads", PLATFORM, MANAGER_ID, "AUDITOR_GOOGLE_ADS_TOKEN")
     assert gads.settings["options"] == {"customer_ids": [SEARCH_ID, VIDEO_ID], "login_customer_id": MANAGER_ID,
                                         "developer_token_env": DEVELOPER_TOKEN_ENV}
-    assert "google_ads" in SANDBOX_KINDS
+    assert demo_platform("google_ads").build is build
 
 
 def test_traps_are_in_the_data(company, gads):

@@ -13,7 +13,7 @@ import pytest
 
 import auditor.connectors.tiktok  # noqa: F401 - registers the connector (the lead adds it to _load_builtin)
 from auditor.demo.company import Company, build_company
-from auditor.demo.platforms import SANDBOX_KINDS, SandboxPlatform
+from auditor.demo.platforms import SandboxPlatform, demo_platform
 from auditor.demo.tiktok.company import BC_ID, CAST, PLATFORM, build
 from tests.support.sandbox_scan import SandboxScan, keys, planted_rules, unverified_rules
 
@@ -48,7 +48,7 @@ def test_build_is_deterministic_and_registered(company, tiktok):
     assert (tiktok.kind, tiktok.name, tiktok.tenant_id, tiktok.settings["tenant_id"]) == (
         "tiktok", PLATFORM, BC_ID, BC_ID)
     assert tiktok.token_variable == "AUDITOR_TIKTOK_TOKEN"
-    assert "tiktok" in SANDBOX_KINDS
+    assert demo_platform("tiktok").build is build
 
 
 def test_traps_are_in_the_data(tiktok):

@@ -66,7 +66,7 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture(autouse=True)
 def import_connector(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the test-only import-file connector available under ``fixtures.KIND`` (undone after each test)."""
-    base._load_builtin()
+    base.connector_kinds()  # discover the built-in connectors before adding the test one
     monkeypatch.setitem(base._REGISTRY, fixtures.KIND, fixtures.ImportFileConnector)
 
 

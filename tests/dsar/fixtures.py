@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from auditor.connectors.base import Connector
+from auditor.connectors.base import Connector, ConnectorOptions
 from auditor.errors import ConnectorError
 from auditor.model import Account, AccountKind, Asset, AuditEvent, Capabilities, Grant, Tenant, TenantSnapshot
 
@@ -38,20 +38,29 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+class ImportFileOptions(ConnectorOptions):
+    """The file to read, and whether the platform reveals e-mail addresses."""
+
+    path: str
+    emails: bool = True
+
+
 class ImportFileConnector(Connector):
     """Reads ``options.path`` (JSON: tenant, accounts, assets, grants, events); ``options.emails`` says whether
     the platform reveals e-mail addresses."""
 
     kind = KIND
+    Options = ImportFileOptions
+    options: ImportFileOptions
     capabilities: ClassVar[Capabilities] = Capabilities(account_emails=True, audit_log=True)
 
     def __init__(self, settings: Any, secret: Any):
         super().__init__(settings, secret)
-        reveals = bool(settings.options.get("emails", True))
+        reveals = self.options.emails
         self.capabilities = Capabilities(account_emails=reveals, audit_log=True)  # type: ignore[misc]
 
     def _data(self) -> dict[str, Any]:
-        path = Path(str(self.settings.options["path"]))
+        path = Path(self.options.path)
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:

@@ -147,12 +147,13 @@ def test_a_tampered_pack_fails_verification(shop: Shop, tmp_path: Path) -> None:
 
 
 def test_csv_cells_cannot_run_as_spreadsheet_formulas() -> None:
-    rows = [{"source": "platform:X", "platform": "X", "tenant": "t", "account_id": "=HYPERLINK(\"http://x\")",
-             "kind": "user", "name": "@SUM(A1)", "emails": ["a@b.example"], "two_factor": False,
-             "last_activity": None, "state": "-42", "role": "+admin"}]
+    rows = [{"source": "platform:X", "platform": "X", "tenant": "=cmd|' /C calc'!A0",
+             "account_id": "=HYPERLINK(\"http://x\")", "kind": "user", "name": "@SUM(A1)", "emails": ["a@b.example"],
+             "two_factor": False, "last_activity": None, "state": "-42", "role": "+admin"}]
     text = packing.category_csv("platform_accounts", rows).decode("utf-8-sig")
     row = next(csv.DictReader(io.StringIO(text)))
     assert (row["account_id"], row["name"], row["role"]) == ("'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "'+admin")
+    assert row["tenant"] == "'=cmd|' /C calc'!A0"
     assert (row["state"], row["two_factor"], row["emails"], row["gone_at"]) == ("-42", "false", '["a@b.example"]', "")
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from auditor.cli.offboard import offboard, scheduler
+from auditor.cli.offboard import offboard
+from auditor.cli.scheduler import scheduler
 from auditor.config import SchedulerSettings
 from auditor.scheduler import run_scheduler
 from tests.offboarding.conftest import LEAVER

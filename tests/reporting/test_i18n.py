@@ -16,8 +16,7 @@ from auditor.reporting.i18n import available_languages, load_translator, plural_
 
 REPORTS = shipped_dir("reports")
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [*sorted((REPORTS / "layouts").glob("*.html")), *sorted((ROOT / "auditor" / "reporting").glob("*.py")),
-           ROOT / "auditor" / "services" / "reports.py"]
+SOURCES = [*sorted((REPORTS / "layouts").glob("*.html")), *sorted((ROOT / "auditor" / "reporting").glob("*.py"))]
 
 
 def _placeholders(value: object) -> set[str]:

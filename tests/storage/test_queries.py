@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import event as sa_event
 
 from auditor.errors import StorageError
+from auditor.findings.fields import FINDING_FIELDS
 from auditor.model import App, Grant, Severity
 from auditor.storage.people import sync_people
 from auditor.storage.queries import (
-    FINDING_KEYS,
     count_findings,
     latest_scans,
     list_findings,
@@ -45,7 +45,7 @@ def test_list_findings_keys_filters_order_and_pages(database):
     with database.session() as session:
         everything = list_findings(session)
         assert [f["rule"] for f in everything] == ["orphaned-access", "missing-2fa", "dormant"]
-        assert all(tuple(f) == FINDING_KEYS for f in everything)
+        assert all(tuple(f) == FINDING_FIELDS for f in everything)
         first = everything[0]
         assert first["evidence"]["role"] == "EDITOR"
         assert datetime.fromisoformat(first["first_seen"]) == at(0)
@@ -86,7 +86,7 @@ def test_scan_diff_between_consecutive_scans(database):
         assert [f["rule"] for f in diff["new"]] == ["dormant"]
         assert [f["rule"] for f in diff["resolved"]] == ["orphaned-access"]
         assert diff["reopened"] == [] and diff["muted"] == []
-        assert set(diff["new"][0]) == set(FINDING_KEYS)
+        assert set(diff["new"][0]) == set(FINDING_FIELDS)
         old = scan_diff(session, first.scan_id)
         assert [f["rule"] for f in old["new"]] == ["orphaned-access", "missing-2fa"]
         assert old["previous_scan_id"] is None

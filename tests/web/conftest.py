@@ -28,7 +28,6 @@ from auditor.config import Settings, load_settings
 from auditor.demo.web_setup import ensure_web_secrets
 from auditor.demo.workspace import create_workspace
 from auditor.services.scan import run_scan
-from auditor.services.web_db import write_session
 from auditor.storage.db import Database
 from auditor.web import create_app
 
@@ -132,7 +131,7 @@ def enrolled_user(settings: Settings, db: Database, username: str, role: str, *,
     user = add_user(db, username, role, PASSWORD, display_name=username.title(), now=now)
     seed = new_secret()
     users = WebUser.__table__
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         session.exec(
             update(users)
             .where(users.c.id == user.id)

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from auditor.accounts import audit_trail as web_audit
 from auditor.accounts import users as web_users
 from auditor.accounts.sessions import create_session
-from auditor.services.web_db import write_session
 from auditor.storage.tables import Finding
 from auditor.web.guard import PERMISSION_ATTR, requires
 from tests.web.conftest import BASE_URL, PASSWORD, Browser, csrf_of, enrolled_user
@@ -119,7 +118,7 @@ def _routes(app):
 def _client(app, clock, db, user_id):
     browser = Browser(app, clock)
     if user_id is not None:
-        with write_session(db) as session:
+        with db.session(write=True) as session:
             token = create_session(session, user_id, "full", clock(), timedelta(hours=1))
         browser.client.set_cookie("__Host-auditor-session", token, domain="localhost")
     return browser

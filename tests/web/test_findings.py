@@ -21,6 +21,8 @@ from auditor.web import create_app
 from tests.web.conftest import Browser, enrolled_user
 
 _F = Finding.__table__
+FORMULA = "=cmd|' /C calc'!A0"
+"""The OWASP example of CSV injection: every CSV export must neutralise it."""
 
 
 @pytest.fixture
@@ -114,13 +116,11 @@ def test_csv_cells_cannot_carry_spreadsheet_formulas(officer, db):
     officer.post(f"/findings/{finding_id}/assign", {"assignee": "sofia"})
     from sqlalchemy import update
 
-    from auditor.services.web_db import write_session
-
-    with write_session(db) as session:
-        session.exec(update(_F).where(_F.c.id == finding_id).values(message='=HYPERLINK("http://x","y")'))
+    with db.session(write=True) as session:
+        session.exec(update(_F).where(_F.c.id == finding_id).values(message=FORMULA))
     rows = list(csv.DictReader(io.StringIO(officer.get("/findings/export.csv").text)))
     cell = next(r["message"] for r in rows if int(r["id"]) == finding_id)
-    assert cell.startswith("'=")
+    assert cell == "'" + FORMULA
 
 
 def _finding(db, **where):
@@ -220,10 +220,8 @@ def test_accepted_risk_mutes_now_is_honoured_by_the_next_scan_and_can_be_withdra
 def test_resolved_findings_cannot_be_accepted(officer, db):
     from sqlalchemy import update
 
-    from auditor.services.web_db import write_session
-
     finding_id = _finding(db)
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         session.exec(update(_F).where(_F.c.id == finding_id).values(status="resolved"))
     response = _accept(officer, finding_id)
     assert "only open findings can be accepted" in officer.get(response.location).text

@@ -300,10 +300,8 @@ def test_dashboard_shows_the_next_scheduled_scan(settings, db, app, clock):
 
     from sqlalchemy import inspect, text
 
-    from auditor.services.web_db import write_session
-
     soon = clock() + timedelta(hours=3)
-    with write_session(db) as session:
+    with db.session(write=True) as session:
         if not inspect(db.engine).has_table("apscheduler_jobs"):  # APScheduler's SQLAlchemy job store table
             session.exec(
                 text(

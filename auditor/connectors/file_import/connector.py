@@ -9,8 +9,9 @@ short (X Ads lists only the caller's own access). Configure one platform entry p
     tenant_id = "18ce54d4x5t"            # optional: pick this tenant's rows from a file with several
     options = {path = "x-users.csv", platform_kind = "x"}
 
-``options``: ``path`` (required; the scan service resolves a relative path against the config file's
-folder; a path still relative here is taken from ``base_dir``, else the working directory),
+``options`` (``ImportOptions``, validated when the config loads): ``path`` (required; ``connector_for``
+resolves a relative path against the config file's folder; a path still relative here is taken from
+``base_dir``, else the working directory),
 ``platform_kind`` (where the export comes from: picks the role table that says which roles are privileged,
 and must match the ``platform`` column),
 ``role_privileges`` (role -> true/false, added to that table), ``asset_kind``, ``tenant_name``, ``format``
@@ -25,14 +26,14 @@ nothing partial is used.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from auditor.config import PlatformSettings
-from auditor.connectors.base import Connector, SecretResolver, register
+from auditor.connectors.base import Connector, ConnectorOptions, register
 from auditor.connectors.file_import.reader import ExportError, ExportFile, Problem, read_export
 from auditor.connectors.file_import.rows import ImportRow, parse_rows
 from auditor.connectors.file_import.vocabulary import (
@@ -42,7 +43,7 @@ from auditor.connectors.file_import.vocabulary import (
     ROLE_TABLES,
     role_key,
 )
-from auditor.errors import ConfigError, ConnectorError
+from auditor.errors import ConnectorError
 from auditor.model import Account, AccountKind, Asset, Capabilities, Grant, Tenant, TenantSnapshot
 
 NOTES = (
@@ -51,10 +52,8 @@ NOTES = (
 )
 
 
-class ImportOptions(BaseModel):
+class ImportOptions(ConnectorOptions):
     """The ``options`` of an import platform entry (unknown keys are refused: a typo must not pass)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: str
     platform_kind: str | None = None
@@ -66,6 +65,10 @@ class ImportOptions(BaseModel):
     tenant_name: str | None = None
     max_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
 
+    def resolved(self, resolve: Callable[[str], Path | None]) -> Self:
+        """These options with ``path`` resolved by ``resolve`` (against the config file's folder)."""
+        return self.model_copy(update={"path": str(resolve(self.path))})
+
 
 @register
 class ImportConnector(Connector):
@@ -73,34 +76,23 @@ class ImportConnector(Connector):
 
     kind = "import"
     capabilities = Capabilities(notes=NOTES)
-
-    def __init__(self, settings: PlatformSettings, secret: SecretResolver):
-        super().__init__(settings, secret)
+    Options = ImportOptions
+    options: ImportOptions
 
     # -- settings --------------------------------------------------------------------------------------
 
-    def options(self) -> ImportOptions:
-        """The validated options; ConfigError naming the platform and key."""
-        try:
-            return ImportOptions.model_validate(self.settings.options)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            key = ".".join(str(p) for p in first["loc"]) or "options"
-            raise ConfigError(f"platform {self.name!r}: options.{key}: {first['msg']}") from None
-
-    def path(self, options: ImportOptions | None = None) -> Path:
+    def path(self) -> Path:
         """The export's path: absolute, or relative to ``options.base_dir`` (else the working directory)."""
-        options = options or self.options()
-        path = Path(options.path).expanduser()
+        path = Path(self.options.path).expanduser()
         if not path.is_absolute():
-            path = Path(options.base_dir or Path.cwd()).expanduser() / path
+            path = Path(self.options.base_dir or Path.cwd()).expanduser() / path
         return path
 
     # -- reading ---------------------------------------------------------------------------------------
 
     def _read(self, now: datetime) -> tuple[ImportOptions, ExportFile, list[ImportRow], int]:
-        options = self.options()
-        path = self.path(options)
+        options = self.options
+        path = self.path()
         try:
             export = read_export(path, fmt=options.format, delimiter=options.delimiter, max_bytes=options.max_bytes)
             required = set(REQUIRED)
@@ -128,7 +120,7 @@ class ImportConnector(Connector):
         """Read and validate the export; return its problems (empty when it is usable)."""
         try:
             self._read(datetime.now(UTC))
-        except (ConfigError, ConnectorError) as exc:
+        except ConnectorError as exc:
             return [str(exc)]
         return []
 

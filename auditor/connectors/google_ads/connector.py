@@ -18,12 +18,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+from pydantic import BeforeValidator, Field
 
 from auditor.config import PlatformSettings
-from auditor.connectors.base import Connector, SecretResolver, register
+from auditor.connectors.base import Connector, ConnectorOptions, SecretResolver, register
 from auditor.connectors.google_ads import dialect
 from auditor.connectors.google_ads.dialect import GoogleAdsHttp
 from auditor.connectors.google_ads.mapping import (
@@ -57,11 +58,32 @@ LOG_MARGIN = timedelta(hours=1)  # the change_event start must stay inside the A
 MAX_WINDOWS = 20
 
 
+def _optional_customer_id(value: Any) -> str | None:
+    return None if value in (None, "") else customer_id(value)
+
+
+CustomerId = Annotated[str, BeforeValidator(customer_id)]
+"""A customer id as configured ("123-456-7890" or 1234567890), without dashes."""
+
+
+class GoogleAdsOptions(ConnectorOptions):
+    """Google Ads' options: the ``customer_ids`` to read (default: every accessible one), the manager
+    ``login_customer_id``, ``developer_token_env`` (the variable of the developer token, required to read) and
+    ``read_manager`` (false: do not read the manager account itself)."""
+
+    customer_ids: list[CustomerId] | None = Field(default=None, min_length=1)
+    login_customer_id: Annotated[str | None, BeforeValidator(_optional_customer_id)] = None
+    developer_token_env: str | None = None
+    read_manager: bool = True
+
+
 @register
 class GoogleAdsConnector(Connector):
     """Google Ads customers (ad and manager accounts): user access, invitations, 30 days of changes."""
 
     kind = "google_ads"
+    Options = GoogleAdsOptions
+    options: GoogleAdsOptions
     capabilities = Capabilities(
         per_user_2fa=False,
         tenant_2fa=False,
@@ -90,15 +112,6 @@ class GoogleAdsConnector(Connector):
 
     # -- configuration ---------------------------------------------------------------------------------------
 
-    def _option_id(self, key: str) -> str | None:
-        value = self.settings.options.get(key)
-        if value in (None, ""):
-            return None
-        try:
-            return customer_id(value)
-        except ValueError:
-            raise ConfigError(f"platform {self.name!r}: options.{key}: not a customer id: {value!r}") from None
-
     def _tenant_setting(self) -> str | None:
         value = self.settings.tenant_id
         try:
@@ -106,27 +119,16 @@ class GoogleAdsConnector(Connector):
         except ValueError:
             raise ConfigError(f"platform {self.name!r}: tenant_id: not a customer id: {value!r}") from None
 
-    def _customer_ids(self) -> list[str] | None:
-        values = self.settings.options.get("customer_ids")
-        if values is None:
-            return None
-        if not isinstance(values, list) or not values:
-            raise ConfigError(f"platform {self.name!r}: options.customer_ids must be a non-empty list")
-        try:
-            return list(dict.fromkeys(customer_id(v) for v in values))
-        except ValueError as exc:
-            raise ConfigError(f"platform {self.name!r}: options.customer_ids: {exc}") from None
-
     def _credentials(self) -> tuple[str, str]:
-        env = self.settings.options.get("developer_token_env")
+        env = self.options.developer_token_env
         if not env:
             raise ConfigError(f"platform {self.name!r}: options.developer_token_env is not set (Google Ads "
                               "requires a developer token)")
         return (self.secret(self.settings.token_env, "platform.token_env"),
-                self.secret(str(env), "platform.options.developer_token_env"))
+                self.secret(env, "platform.options.developer_token_env"))
 
     def _client(self, token: str, developer_token: str) -> GoogleAdsHttp:
-        login = self._option_id("login_customer_id")
+        login = self.options.login_customer_id
         return GoogleAdsHttp(
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
@@ -144,7 +146,8 @@ class GoogleAdsConnector(Connector):
 
     def _customers(self, client: GoogleAdsHttp) -> list[str]:
         """Configured customers, else every accessible one; the manager (login customer) first."""
-        customers = self._customer_ids()
+        configured = self.options.customer_ids
+        customers = list(dict.fromkeys(configured)) if configured is not None else None
         if customers is None:
             # absolute: a relative "customers:..." would parse as a URL scheme
             body = client.get_json(f"{client.base_url}/customers:listAccessibleCustomers")
@@ -155,8 +158,8 @@ class GoogleAdsConnector(Connector):
                 customers = [customer_id(str(n).rsplit("/", 1)[-1]) for n in names]
             except ValueError as exc:
                 raise ConnectorError(self.name, f"GET /customers:listAccessibleCustomers: {exc}") from None
-        login = self._option_id("login_customer_id")
-        if login and login not in customers and self.settings.options.get("read_manager", True):
+        login = self.options.login_customer_id
+        if login and login not in customers and self.options.read_manager:
             customers.insert(0, login)
         return customers
 
@@ -192,7 +195,6 @@ class GoogleAdsConnector(Connector):
         """Probe the credentials, the customer list and one user-access row of each customer."""
         try:
             token, developer_token = self._credentials()
-            self._customer_ids()
         except ConfigError as exc:
             return [str(exc)]
         problems: list[str] = []
@@ -249,11 +251,11 @@ class GoogleAdsConnector(Connector):
         return snap
 
     def _tenant(self, customers: list[str], details: dict[str, dict | None]) -> Tenant:
-        tenant_id = self._tenant_setting() or self._option_id("login_customer_id") or customers[0]
+        tenant_id = self._tenant_setting() or self.options.login_customer_id or customers[0]
         info = details.get(tenant_id) or {}
         return Tenant(platform=self.name, tenant_id=tenant_id, name=info.get("descriptiveName") or tenant_id,
                       two_factor_required=None,
-                      raw={"customers": customers, "login_customer_id": self._option_id("login_customer_id")})
+                      raw={"customers": customers, "login_customer_id": self.options.login_customer_id})
 
     def _add_users(self, snap: TenantSnapshot, cid: str, rows: list[dict], zone: tzinfo | None,
                    errors: list[str]) -> None:

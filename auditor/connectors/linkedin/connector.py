@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from auditor.config import PlatformSettings
-from auditor.connectors.base import Connector, SecretResolver, register
+from auditor.connectors.base import Connector, ConnectorOptions, Id, SecretResolver, register
 from auditor.connectors.http import ConnectorAuthError, HttpClient
 from auditor.connectors.jobs import bind, gather
 from auditor.connectors.linkedin import dialect
@@ -55,11 +55,23 @@ REQUIRED_SCOPES = ("r_organization_admin", "r_ads")
 
 
 
+class LinkedInOptions(ConnectorOptions):
+    """LinkedIn's options: ``organization_id`` (when ``tenant_id`` is not set), the ``ad_account_ids`` to read
+    (default: those the token's user holds), the ``version`` header (YYYYMM) and the ``organization_name``."""
+
+    organization_id: Id | None = None
+    ad_account_ids: list[Id] | None = None
+    version: Id | None = None
+    organization_name: str | None = None
+
+
 @register
 class LinkedInConnector(Connector):
     """LinkedIn: Page role holders (organizationAcls) and ad-account users (adAccountUsers), read-only."""
 
     kind = "linkedin"
+    Options = LinkedInOptions
+    options: LinkedInOptions
     capabilities = Capabilities(
         notes=(
             "LinkedIn does not expose 2FA for Page admins or ad-account users, nor a 2FA policy",
@@ -82,22 +94,19 @@ class LinkedInConnector(Connector):
     # -- plumbing ------------------------------------------------------------------------------------------
 
     def _organization(self) -> str:
-        value = self.settings.tenant_id or self.settings.options.get("organization_id")
+        value = self.settings.tenant_id or self.options.organization_id
         if not value:
             raise ConfigError(f"platform {self.name!r}: tenant_id (the LinkedIn organization id) is not set")
         return urn(ORGANIZATION_PREFIX, value)
 
     def _configured_ad_accounts(self) -> list[str] | None:
-        value = self.settings.options.get("ad_account_ids")
+        value = self.options.ad_account_ids
         if value is None:
             return None
-        if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
-            raise ConfigError(f"platform {self.name!r}: options.ad_account_ids must be a list of ids")
         return list(dict.fromkeys(urn(AD_ACCOUNT_PREFIX, v) for v in value))
 
     def _client(self, token: str) -> HttpClient:
-        options = self.settings.options
-        version = str(options.get("version") or dialect.DEFAULT_VERSION)
+        version = self.options.version or dialect.DEFAULT_VERSION
         return HttpClient(
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
@@ -165,7 +174,7 @@ class LinkedInConnector(Connector):
                 (account, bind(self._read, client, "adAccountUsers", {"q": "accounts", "accounts": account}))
                 for account, _ in ad_accounts
             ], errors)
-        name = self.settings.options.get("organization_name")
+        name = self.options.organization_name
         snap = TenantSnapshot(platform=self.name, kind=self.kind, tenant=tenant_from(self.name, organization, name),
                               capabilities=dataclasses.replace(self.capabilities))
         grants, inactive = self._acl_grants(organization, acl_rows, errors)

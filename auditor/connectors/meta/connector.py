@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from auditor.config import PlatformSettings
-from auditor.connectors.base import Connector, SecretResolver, register
+from auditor.connectors.base import Connector, ConnectorOptions, Revoker, SecretResolver, register
 from auditor.connectors.http import ConnectorAuthError, HttpClient
 from auditor.connectors.jobs import Job, bind
 from auditor.connectors.meta import dialect
@@ -44,6 +44,7 @@ from auditor.connectors.meta.mapping import (
     tenant_from,
     user_id_index,
 )
+from auditor.connectors.meta.revoke import MAX_RETRIES, MetaRevoker
 from auditor.connectors.meta.run import Run, assets_of
 from auditor.errors import ConfigError, ConnectorError
 from auditor.model import AccountKind, Capabilities, TenantSnapshot
@@ -54,11 +55,20 @@ DEFAULT_ACTIVITY_DAYS = 90
 _PRINCIPALS = (AccountKind.USER, AccountKind.SYSTEM_USER)
 
 
+class MetaOptions(ConnectorOptions):
+    """Meta's options: ``lookup_instagram`` false keeps an offboarding lookup off the Instagram accounts."""
+
+    lookup_instagram: bool = True
+
+
 @register
 class MetaConnector(Connector):
-    """Meta Business Manager: people, system users, invitations, asset roles, apps, ad-account activity."""
+    """Meta Business Manager: people, system users, invitations, asset roles, apps, ad-account activity.
+    It can revoke (``revoker``): remove a business user, cancel a pending invitation."""
 
     kind = "meta"
+    Options = MetaOptions
+    options: MetaOptions
     capabilities = Capabilities(
         per_user_2fa=True,
         tenant_2fa=True,
@@ -90,18 +100,26 @@ class MetaConnector(Connector):
             raise ConfigError(f"platform {self.name!r}: business_id is not set")
         return self.settings.business_id
 
-    def _client(self, token: str) -> HttpClient:
+    def _client(self, token: str, max_retries: int | None = None,
+                transport: httpx.BaseTransport | None = None) -> HttpClient:
+        settings = self.client_settings()
+        if max_retries is not None:
+            settings["max_retries"] = max_retries
         return HttpClient(
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
             auth=lambda: {"Authorization": f"Bearer {token}"},
-            **self.client_settings(),
+            **settings,
             is_rate_limited=dialect.is_rate_limited,
             retry_hint=dialect.retry_hint,
             error_info=dialect.error_info,
             secrets=[token],
-            transport=self._transport,
+            transport=transport or self._transport,
         )
+
+    def revoker(self, *, transport: httpx.BaseTransport | None = None) -> Revoker:
+        """Meta can revoke: remove a business user, cancel a pending invitation (see ``meta.revoke``)."""
+        return MetaRevoker(self.name, lambda: self._client(self.token(), MAX_RETRIES, transport))
 
     def _snapshot(self, business: dict, business_id: str) -> TenantSnapshot:
         return TenantSnapshot(
@@ -273,8 +291,8 @@ class MetaConnector(Connector):
             if not wanted_emails and not wanted_ids:
                 return snap
             people, invites = read_people(run, business_id, wanted_ids, wanted_emails)
-            walk = bool(self.settings.options.get("lookup_instagram", True))
-            snap.assets, grants = read_user_views(run, business_id, people, walk_instagram=walk)
+            snap.assets, grants = read_user_views(run, business_id, people,
+                                                  walk_instagram=self.options.lookup_instagram)
         snap.accounts = people + invites
         snap.grants = [business_grant(a) for a in snap.accounts] + grants
         snap.errors = run.errors

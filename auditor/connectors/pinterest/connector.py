@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from auditor.config import PlatformSettings
-from auditor.connectors.base import Connector, SecretResolver, register
+from auditor.connectors.base import Connector, ConnectorOptions, SecretResolver, register
 from auditor.connectors.http import ConnectorAuthError, HttpClient
 from auditor.connectors.jobs import Job, bind, gather
 from auditor.connectors.pinterest import dialect
@@ -48,11 +48,19 @@ REQUIRED_SCOPES = ("biz_access:read",)
 
 
 
+class PinterestOptions(ConnectorOptions):
+    """Pinterest's options: ``business_name``, the tenant's name when the API does not give one."""
+
+    business_name: str | None = None
+
+
 @register
 class PinterestConnector(Connector):
     """Pinterest Business Access: members, system users, per-asset permissions, pending invites."""
 
     kind = "pinterest"
+    Options = PinterestOptions
+    options: PinterestOptions
     capabilities = Capabilities(
         account_emails=True,
         notes=(
@@ -141,7 +149,7 @@ class PinterestConnector(Connector):
             ]
             asset_members = gather(pool, jobs, errors)
         snap = TenantSnapshot(platform=self.name, kind=self.kind,
-                              tenant=tenant_from(self.name, business, self.settings.options.get("business_name")),
+                              tenant=tenant_from(self.name, business, self.options.business_name),
                               capabilities=dataclasses.replace(self.capabilities), assets=assets)
         snap.accounts = self._members(members, False, errors) + self._members(system or [], True, errors)
         snap.accounts += self._invitations(invites or [], snap, errors)

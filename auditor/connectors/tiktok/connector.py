@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from auditor.config import PlatformSettings
-from auditor.connectors.base import Connector, SecretResolver, register
+from auditor.connectors.base import Connector, ConnectorOptions, Id, SecretResolver, register
 from auditor.connectors.http import ConnectorPermissionError, HttpClient
 from auditor.connectors.jobs import bind
 from auditor.connectors.tiktok import dialect
@@ -47,11 +47,20 @@ LOG_SCOPE = "business_center"
 """The audit-log coverage label: the changelog records Business Center management, no asset's activity."""
 
 
+class TikTokOptions(ConnectorOptions):
+    """TikTok's options: ``bc_id`` (when ``tenant_id`` is not set) and the ``asset_types`` to list."""
+
+    bc_id: Id | None = None
+    asset_types: list[str] | None = None
+
+
 @register
 class TikTokConnector(Connector):
     """TikTok Business Center: members, invitations, assets and their member roles, the BC changelog."""
 
     kind = "tiktok"
+    Options = TikTokOptions
+    options: TikTokOptions
     capabilities = Capabilities(
         per_user_2fa=False,
         tenant_2fa=False,
@@ -81,7 +90,7 @@ class TikTokConnector(Connector):
     # -- plumbing ------------------------------------------------------------------------------------------
 
     def _bc_id(self) -> str:
-        bc_id = self.settings.tenant_id or self.settings.options.get("bc_id")
+        bc_id = self.settings.tenant_id or self.options.bc_id
         if not bc_id:
             raise ConfigError(f"platform {self.name!r}: tenant_id (the Business Center id, bc_id) is not set")
         return str(bc_id)
@@ -102,11 +111,9 @@ class TikTokConnector(Connector):
         return max(1, min(self.settings.page_size, maximum))
 
     def _asset_types(self) -> list[str]:
-        configured = self.settings.options.get("asset_types")
+        configured = self.options.asset_types
         if configured is None:
             return list(DEFAULT_ASSET_TYPES)
-        if not isinstance(configured, list) or not all(isinstance(t, str) for t in configured):
-            raise ConfigError(f"platform {self.name!r}: options.asset_types must be a list of asset types")
         return [t.upper() for t in configured]
 
     def _business_center(self, run: Run, bc_id: str) -> dict:

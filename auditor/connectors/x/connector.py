@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from auditor.config import PlatformSettings
-from auditor.connectors.base import Connector, SecretResolver, register
+from auditor.connectors.base import Connector, ConnectorOptions, SecretResolver, register
 from auditor.connectors.http import ConnectorAuthError, ConnectorPermissionError, HttpClient
 from auditor.connectors.x import dialect
 from auditor.connectors.x.mapping import (
@@ -50,6 +50,22 @@ GAP_NOTE = ("X Ads lists only the caller's own permissions and the promotable us
 _SPLIT_ENVS = ("consumer_key_env", "consumer_secret_env", "access_token_secret_env")
 
 
+class XOptions(ConnectorOptions):
+    """X's options: the ads accounts, the three variables of split OAuth credentials, the tenant's name."""
+
+    ad_account_ids: list[str] | None = None
+    consumer_key_env: str | None = None
+    consumer_secret_env: str | None = None
+    access_token_secret_env: str | None = None
+    tenant_name: str | None = None
+
+    def split_envs(self) -> dict[str, str] | None:
+        """Option key -> variable of the split credentials, when all three are named; None otherwise."""
+        envs = {"consumer_key_env": self.consumer_key_env, "consumer_secret_env": self.consumer_secret_env,
+                "access_token_secret_env": self.access_token_secret_env}
+        return {k: v for k, v in envs.items() if v} if all(envs.values()) else None
+
+
 @dataclasses.dataclass(slots=True)
 class _AdAccountRead:
     """What was read for one ads account (None: that read failed and was recorded)."""
@@ -63,6 +79,9 @@ class _AdAccountRead:
 @register
 class XConnector(Connector):
     """X Ads: the caller's permissions and the owner handle of each ads account; declares the gap."""
+
+    Options = XOptions
+    options: XOptions
 
     kind = "x"
     capabilities = Capabilities(
@@ -95,22 +114,20 @@ class XConnector(Connector):
 
     def ad_account_ids(self) -> list[str]:
         """The ads accounts to read: ``options.ad_account_ids`` or ``tenant_id``; ConfigError when neither."""
-        value = self.settings.options.get("ad_account_ids")
-        if isinstance(value, str):
-            value = [value]
+        value = self.options.ad_account_ids
         if value is None and self.settings.tenant_id:
             value = [self.settings.tenant_id]
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        if not value or not all(v.strip() for v in value):
             raise ConfigError(f"platform {self.name!r}: options.ad_account_ids must list the X ads account ids "
                               "(or set tenant_id to the one ads account)")
         return list(dict.fromkeys(v.strip() for v in value))
 
     def credentials(self) -> OAuth1Credentials:
         """The OAuth 1.0a credentials, from one combined secret or four separate ones."""
-        options = self.settings.options
-        token = self.secret(self.settings.token_env, "platform.token_env")
-        if all(options.get(key) for key in _SPLIT_ENVS):
-            key, secret, token_secret = (self.secret(options[k], f"platform.options.{k}") for k in _SPLIT_ENVS)
+        token = self.token()
+        split = self.options.split_envs()
+        if split:
+            key, secret, token_secret = (self.secret(env, f"platform.options.{k}") for k, env in split.items())
             return OAuth1Credentials(key, secret, token, token_secret)
         parsed = parse_credentials(token)
         if parsed is None:
@@ -255,8 +272,7 @@ class XConnector(Connector):
         )
 
     def _tenant(self, ids: list[str], assets: list[Asset], callers: list[str]) -> Tenant:
-        options = self.settings.options
-        name = options.get("tenant_name") or (assets[0].name if len(assets) == 1 else None) or self.name
+        name = self.options.tenant_name or (assets[0].name if len(assets) == 1 else None) or self.name
         return Tenant(
             platform=self.name,
             tenant_id=self.settings.tenant_id or ids[0],

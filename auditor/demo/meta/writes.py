@@ -84,3 +84,8 @@ class MetaWriteEmulator(MetaEmulator):
             asset["assigned_users"] = [a for a in assigned if str(a["id"]) != user]
             self._index()
         return {"success": True}
+
+
+def create_emulator(data: dict[str, Any], token: str) -> tuple[MetaWriteEmulator, str]:
+    """The emulator ``auditor demo`` serves for ``data`` (reads and revocation writes), under ``/v25.0``."""
+    return MetaWriteEmulator(data, token=token), "/v25.0"

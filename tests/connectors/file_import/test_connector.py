@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -152,12 +153,12 @@ def test_missing_columns_are_named(tmp_path):
 
 def test_options_are_validated(tmp_path):
     settings = PlatformSettings(kind="import", name=NAME, options={"platform_kind": "x"})
-    with pytest.raises(ConfigError, match="options.path: Field required"):
-        ImportConnector(settings, no_secret).fetch(now=NOW)
-    with pytest.raises(ConfigError, match="options.pth: Extra inputs are not permitted"):
-        connector(tmp_path / "a.csv", pth="typo").fetch(now=NOW)
-    with pytest.raises(ConfigError, match="options.format"):
-        connector(tmp_path / "a.csv", format="xlsx").fetch(now=NOW)
+    with pytest.raises(ConfigError, match=re.escape(f"platform '{NAME}': options: missing key 'path'")):
+        ImportConnector(settings, no_secret)
+    with pytest.raises(ConfigError, match="options: unknown key 'pth'"):
+        connector(tmp_path / "a.csv", pth="typo")
+    with pytest.raises(ConfigError, match="options: format: Input should be 'csv' or 'json'"):
+        connector(tmp_path / "a.csv", format="xlsx")
 
 
 def test_check_reports_a_missing_file_and_passes_a_good_one(export, tmp_path):

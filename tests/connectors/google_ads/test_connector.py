@@ -39,9 +39,11 @@ def test_registry_creates_the_google_ads_connector():
 
 @pytest.mark.parametrize(("options", "message"), [
     ({"developer_token_env": None}, "developer_token_env is not set"),
-    ({"customer_ids": "123"}, "customer_ids must be a non-empty list"),
-    ({"customer_ids": ["abc"]}, "not a customer id"),
-    ({"login_customer_id": "mcc"}, "login_customer_id: not a customer id"),
+    ({"customer_ids": "123"}, "options: customer_ids: Input should be a valid list"),
+    ({"customer_ids": []}, "options: customer_ids: List should have at least 1 item"),
+    ({"customer_ids": ["abc"]}, "options: customer_ids.0: not a customer id: 'abc'"),
+    ({"login_customer_id": "mcc"}, "options: login_customer_id: not a customer id"),
+    ({"read_managr": False}, "options: unknown key 'read_managr'"),
 ])
 def test_configuration_errors(sandbox, options, message):
     with pytest.raises(ConfigError, match=message):
