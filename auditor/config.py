@@ -8,12 +8,13 @@ resolved here once.
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditor.errors import ConfigError
 
@@ -68,6 +69,34 @@ class DirectorySettings(_Section):
     end_date_attribute: str | None = None
     leavers_ou: str | None = None
     status_rules: list[StatusRule] = Field(default_factory=list)
+    ldif_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1, description="largest LDIF file read")
+    ldif_max_line_bytes: int = Field(default=1024 * 1024, ge=80, description="longest LDIF line or folded value")
+    urls: list[str] = Field(
+        default_factory=list,
+        description="more servers (replicas, domain controllers) tried in order after url: first reachable",
+    )
+    incremental: bool = Field(
+        default=False, description="ldap: read only entries changed since the last sync (plus a DN-only listing)"
+    )
+    full_sync_hours: float = Field(
+        default=24.0, gt=0, le=24 * 31, description="incremental: a full read at least this often (safety net)"
+    )
+    sync_overlap_seconds: int = Field(
+        default=600, ge=0, le=86400,
+        description="incremental (OpenLDAP): re-read entries changed this long before the newest change seen "
+        "(longer than a read and than replication lag)",
+    )
+    state_file: str | None = Field(
+        default=None, description="incremental: where the last read is kept (default <data_dir>/directory-state.json)"
+    )
+
+    @field_validator("urls")
+    @classmethod
+    def _ldap_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.lower().startswith(("ldap://", "ldaps://")):
+                raise ValueError(f"expected ldap://host[:port] or ldaps://host[:port], got {url!r}")
+        return urls
 
 
 class PlatformSettings(_Section):
@@ -207,6 +236,7 @@ class SchedulerSettings(_Section):
     directory_sync_cron: str | None = None
     report_cron: dict[str, str] = Field(default_factory=dict)
     retention_cron: str | None = None
+    review_cron: str | None = None  # access reviews: recurring campaigns, follow-through, reminders
     misfire_grace_seconds: int = Field(default=86_400, ge=1)
     lock_stale_seconds: int = Field(default=600, ge=30)
     max_workers: int = Field(default=4, ge=1, le=32)
@@ -236,6 +266,8 @@ class NotificationSettings(_Section):
     email_from: str | None = None
     email_to: list[str] = Field(default_factory=list)
     webhook_url_env: str | None = None
+    webhook_format: Literal["auto", "slack", "teams"] = Field(
+        default="auto", description="how the webhook's text is escaped; auto: from the URL's host")
     webhook_timeout: float = Field(default=10.0, gt=0)
     web_url: str | None = None
 
@@ -295,6 +327,75 @@ class DsarSettings(_Section):
     legal_hold_days: int = Field(default=1095, ge=0, le=3650, description="after a leaver's departure")
 
 
+class PushSettings(_Section):
+    """Scheduled push of findings to a SIEM or collector (see auditor/findings/push.py).
+
+    ``target`` ``syslog``: RFC 5424 messages over TCP (``tls`` true: over TLS, ``ca_file`` a private CA) with
+    RFC 6587 octet-counting framing to ``host``:``port``; ``http``: a JSON Lines POST to ``url`` (a bearer
+    token from the variable ``token_env`` names, when set). Each finding is sent once per status: what was sent
+    is remembered in ``state_file`` (relative to the config file), so a re-run sends only what changed.
+    """
+
+    target: Literal["syslog", "http"] | None = None
+    cron: str | None = None
+    format: Literal["ocsf", "defectdojo"] = "ocsf"
+    min_severity: Literal["info", "low", "medium", "high", "critical"] = "info"
+    host: str | None = None
+    port: int = Field(default=6514, ge=1, le=65535)
+    tls: bool = True
+    ca_file: str | None = None
+    url: str | None = None
+    token_env: str | None = None
+    timeout: float = Field(default=10.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    backoff: float = Field(default=1.0, ge=0)
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    state_file: str = "push-state.json"
+    app_name: str = "auditor"
+
+
+class OpsSettings(_Section):
+    """Operations: Prometheus metrics, logs and the reverse proxy (see auditor/web/ops.py, auditor/metrics.py).
+
+    ``/metrics`` answers only a request carrying ``Authorization: Bearer <token>`` with the token in the
+    variable ``metrics_token_env`` names (no token set: 404); ``metrics_port`` (the scheduler) serves the
+    metrics on a separate port instead, bound to ``metrics_host``. ``log_format`` ``json`` writes one JSON
+    object per line with secrets redacted. ``trusted_proxies``: how many reverse proxies in front set
+    ``X-Forwarded-For/-Proto/-Host`` (0: the headers are ignored).
+    """
+
+    metrics_token_env: str = "AUDITOR_METRICS_TOKEN"  # noqa: S105 - a variable name
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
+
+
+class OidcSettings(_Section):
+    """Single sign-on with an OpenID Provider (see auditor/accounts/oidc.py and auditor/web/sso.py).
+
+    ``issuer`` is discovered at ``<issuer>/.well-known/openid-configuration`` (https; http only on loopback, for
+    tests). ``client_secret_env`` names the variable holding the client secret (unset: a public client, PKCE
+    only). ``group_roles`` maps a value of the ``groups_claim`` to a role; the first listed group the user is
+    in wins, and a user in no listed group is refused. ``local_login = false`` turns password sign-in off for
+    everyone except ``break_glass_admin`` (who can never sign in by SSO).
+    """
+
+    issuer: str
+    client_id: str
+    client_secret_env: str | None = None
+    provider_name: str = "your identity provider"
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    username_claim: str = "preferred_username"
+    groups_claim: str = "groups"
+    group_roles: dict[str, str] = Field(default_factory=dict)
+    local_login: bool = True
+    break_glass_admin: str | None = None
+    leeway_seconds: int = Field(default=60, ge=0, le=600)
+    public_url: str | None = None  # base URL the IdP redirects back to (default: the request's host URL)
+
+
 class Settings(_Section):
     """The whole configuration."""
 
@@ -310,9 +411,13 @@ class Settings(_Section):
     notifications: NotificationSettings = NotificationSettings()
     offboarding: OffboardingSettings = OffboardingSettings()
     dsar: DsarSettings = DsarSettings()
+    push: PushSettings = PushSettings()
+    ops: OpsSettings = OpsSettings()
+    oidc: OidcSettings | None = None
     secrets_file: str | None = None
     data_dir: str | None = None
     language: str = "en"
+    timezone: str = "UTC"  # the time zone every page, report, table and notice shows times in
     source: str | None = Field(default=None, exclude=True)
 
     @property
@@ -365,21 +470,30 @@ class Settings(_Section):
         return value
 
 
+class SecretsFileError(ConfigError):
+    """The secrets file is unreadable, malformed or open to others: the message says which and how to fix it."""
+
+
 def _read_secrets_file(path: Path | None) -> dict[str, str]:
-    """Parse a ``NAME=value`` secrets file (comments and blank lines ignored)."""
+    """Parse a ``NAME=value`` secrets file (comments and blank lines ignored); refuse one that the group or others
+    may read or write (ConfigError naming the file and its mode)."""
     if path is None:
         return {}
     try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise SecretsFileError(f"{path}: secrets file has mode {mode:04o}, so others can read or change it: "
+                              f"run chmod 600 {path}")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read secrets file: {exc.strerror}") from exc
+        raise SecretsFileError(f"{path}: cannot read secrets file: {exc.strerror}") from exc
     values: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         if "=" not in line:
-            raise ConfigError(f"{path}: line {number}: expected NAME=value")
+            raise SecretsFileError(f"{path}: line {number}: expected NAME=value")
         name, _, value = line.partition("=")
         values[name.strip()] = value.strip()
     return values
@@ -387,7 +501,7 @@ def _read_secrets_file(path: Path | None) -> dict[str, str]:
 
 _ENV_SECTIONS = {
     "storage", "directory", "policies", "sandbox", "web", "reports",
-    "scheduler", "notifications", "offboarding", "dsar",
+    "scheduler", "notifications", "offboarding", "dsar", "push", "ops",
 }
 
 

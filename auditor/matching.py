@@ -1,8 +1,12 @@
 """Identity matching: link platform accounts to directory people.
 
 Order of precedence for one account: a manual link (by account id, then by email) beats the directory's
-primary mail, which beats an alias. An email that names several people is *ambiguous*: no link is made and
-the method ``"ambiguous"`` is recorded with the candidates. Registered service accounts are marked, and
+primary mail, which beats an alias. Manual links come from the configuration (``matching.links``, the links
+file) and from the web UI (stored in the database); a UI link never overrides a configured one for the same
+key (it is skipped with a warning), so the YAML links are honoured as before. Service accounts likewise come
+from the configuration and from the UI's markings (agency and service accounts with an owner). An email that
+names several people is *ambiguous*: no link is made and the method ``"ambiguous"`` is recorded with the
+candidates. Registered service accounts are marked, and
 every account's first email is classified as personal (free-mail domain) and/or company.
 
 Everything is indexed once (dicts keyed by lower-case email), so linking is O(accounts + people).
@@ -11,6 +15,7 @@ Everything is indexed once (dicts keyed by lower-case email), so linking is O(ac
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +27,8 @@ from pydantic import ValidationError
 from auditor.config import ManualLink, MatchingSettings, ServiceAccount
 from auditor.errors import ConfigError
 from auditor.model import AccountKind, Person, TenantSnapshot
+
+log = logging.getLogger("auditor.matching")
 
 LinkKey = tuple[str, str]
 """(snapshot.platform, account_id)"""
@@ -159,17 +166,32 @@ class _ManualIndex:
         self.by_id: dict[tuple[str, str], str] = {}
         self.by_email: dict[tuple[str, str], str] = {}
         for where, link in links:
-            if link.account_id:
-                self._put(self.by_id, (link.platform, link.account_id), link.uid, where)
-            email = normalise_email(link.email)
-            if email:
-                self._put(self.by_email, (link.platform, email), link.uid, where)
+            self.add(where, link)
+
+    def add(self, where: str, link: ManualLink, *, configured: frozenset[tuple[str, str]] = frozenset()) -> None:
+        """Index one link; a key in ``configured`` (set by the configuration) keeps its configured uid."""
+        for index, key in (
+            (self.by_id, (link.platform, link.account_id) if link.account_id else None),
+            (self.by_email, (link.platform, email) if (email := normalise_email(link.email)) else None),
+        ):
+            if key is None:
+                continue
+            if key in configured:
+                if index.get(key) != link.uid:
+                    log.warning("%s: %r on %r is linked to %r in the configuration; the UI link to %r is ignored",
+                                where, key[1], key[0], index.get(key), link.uid)
+                continue
+            self._put(index, key, link.uid, where)
 
     @staticmethod
     def _put(index: dict[tuple[str, str], str], key: tuple[str, str], uid: str, where: str) -> None:
         previous = index.setdefault(key, uid)
         if previous != uid:
             raise ConfigError(f"{where}: {key[1]!r} on {key[0]!r} is linked to both {previous!r} and {uid!r}")
+
+    def keys(self) -> frozenset[tuple[str, str]]:
+        """Every indexed key (by id and by e-mail)."""
+        return frozenset(self.by_id) | frozenset(self.by_email)
 
     def find(self, platforms: tuple[str, ...], account_id: str, emails: Iterable[str]) -> str | None:
         for platform in platforms:
@@ -260,12 +282,14 @@ def link_accounts(
     manual_links: Iterable[ManualLink] = (),
     *,
     base_dir: Path | None = None,
+    service_accounts: Iterable[ServiceAccount] = (),
 ) -> dict[LinkKey, Link]:
     """Link every account of every snapshot; keyed by (snapshot.platform, account_id).
 
-    ``platform`` in manual links and service accounts may name the configured platform or the connector
-    kind. ``settings.links_file`` is resolved against ``base_dir`` (default: the working directory).
-    Raises ConfigError for a bad links file or conflicting manual links.
+    ``manual_links`` and ``service_accounts`` are the ones made in the web UI: they apply beside the
+    configuration's, which win for the same key. ``platform`` in manual links and service accounts may name
+    the configured platform or the connector kind. ``settings.links_file`` is resolved against ``base_dir``
+    (default: the working directory). Raises ConfigError for a bad links file or conflicting configured links.
     """
     sources = [
         (f"matching.links[{i}]", _manual_link(link.model_dump(), f"matching.links[{i}]"))
@@ -276,10 +300,13 @@ def link_accounts(
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         sources += _read_links(path)
-    sources += [("manual link", _manual_link(link.model_dump(), "manual link")) for link in manual_links]
     manual = _ManualIndex(sources)
+    configured = manual.keys()
+    for link in manual_links:
+        manual.add("manual link", _manual_link(link.model_dump(), "manual link"), configured=configured)
     directory = _PeopleIndex(people)
     services = _ServiceIndex(settings.service_accounts)
+    ui_services = _ServiceIndex(service_accounts)
     personal = {d.strip().lower() for d in settings.personal_domains}
     company = {d.strip().lower() for d in settings.company_domains} or {
         d for d in directory.domains if not _domain_in(d, personal)
@@ -304,7 +331,8 @@ def link_accounts(
                 email_domain=email_domain(first),
                 personal_email=any(_domain_in(d, personal) for d in domains),
                 company_email=any(_domain_in(d, company) for d in domains),
-                service_account=services.find(platforms, account.account_id, emails),
+                service_account=services.find(platforms, account.account_id, emails)
+                or ui_services.find(platforms, account.account_id, emails),
                 candidates=candidates,
             )
     return links

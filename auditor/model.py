@@ -7,6 +7,7 @@ All datetimes are timezone-aware UTC.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -67,7 +68,9 @@ CATEGORIES: tuple[str, ...] = (
     "contract_expired",
     "ownerless_service_account",
     "stale_invitation",
+    "partner_access",
     "could_not_verify",
+    "duplicate_identity",
 )
 """The fixed vocabulary of finding categories (a public contract)."""
 
@@ -86,6 +89,8 @@ class Person:
     status_changed: datetime | None = None
     end_date: date | None = None
     dn: str | None = None
+    duplicates: tuple[str, ...] = ()  # DNs of every entry holding this uid, when the directory holds several
+    groups: tuple[str, ...] | None = None  # DNs of the directory groups held, nested ones included; None: not read
 
 
 @dataclass(slots=True)
@@ -99,6 +104,7 @@ class Capabilities:
     account_emails: bool = False
     audit_log_asset_kinds: tuple[str, ...] | None = None  # asset kinds the log covers; None: the whole tenant
     invitation_dates: bool = True  # the platform tells when a pending invitation was sent
+    activity_from_log: bool = False  # the connector sets ``Account.last_activity`` from the log's events
     notes: tuple[str, ...] = ()
 
 
@@ -208,11 +214,25 @@ class TenantSnapshot:
     ``events`` (the audit log). A snapshot that is not ``complete`` and names no scope failed as a whole."""
 
     def scope_failed(self, scope: str, reason: str) -> None:
-        """Record that ``scope`` could not be read completely (the snapshot is then not complete)."""
+        """Record that ``scope`` could not be read completely (the snapshot is then not complete). Several
+        readers may fail the same scope: every reason is kept, joined with "; "."""
         self.complete = False
-        self.incomplete_scopes.setdefault(scope, reason)
+        known = self.incomplete_scopes.get(scope)
+        if known is None:
+            self.incomplete_scopes[scope] = reason
+        elif reason not in known:
+            self.incomplete_scopes[scope] = f"{known}; {reason}"
         if reason not in self.errors:
             self.errors.append(reason)
+
+
+def failures_confined_to_scopes(incomplete_scopes: Mapping[str, str], errors: Iterable[str]) -> bool:
+    """True when scopes are named and every error is one of their reasons (the tenant failed only in part);
+    False when nothing is named or some error stands outside every scope (the tenant failed as a whole)."""
+    if not incomplete_scopes:
+        return False
+    reasons = " | ".join(incomplete_scopes.values())
+    return all(error in reasons for error in errors)
 
 
 @dataclass(slots=True)

@@ -2,14 +2,17 @@
 escalations and delivered reports, by email (SMTP, optional STARTTLS) and by a JSON webhook.
 
 A ``Notice`` names the actual findings (severity, category, message, platform, account, person), not only
-counts. The webhook payload has a ``text`` field, which Slack and Microsoft Teams incoming webhooks display,
-a ``summary`` (Teams), and the structured notice under ``auditor``. Delivery never raises: a channel that
+counts. Platform-supplied text is encoded for each sink: e-mail is plain text with every header and item on
+one line (no CR/LF can reach a header); the webhook's ``text`` (which Slack and Microsoft Teams incoming
+webhooks display) is escaped for Slack mrkdwn or Teams markdown/HTML so no mention, link or formatting can be
+formed; a ``summary`` (Teams) and the structured notice under ``auditor`` follow. Delivery never raises: a channel that
 fails is logged and reported in the returned ``Delivery`` (the scan that triggered it did not fail).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping
@@ -22,7 +25,10 @@ import httpx
 
 from auditor.config import NotificationSettings, Settings
 from auditor.connectors.http import redact
+from auditor.dates import format_when
 from auditor.errors import AuditorError
+from auditor.findings.texts import Texts, finding_text, is_coverage
+from auditor.findings.texts import where as texts_where
 from auditor.model import Severity
 
 log = logging.getLogger("auditor.notify")
@@ -58,22 +64,26 @@ class Notice:
     facts: dict[str, Any] = field(default_factory=dict)
 
     def text(self) -> str:
-        """The plain-text body (also the webhook's ``text``)."""
-        lines = [self.subject, "", self.summary]
+        """The plain-text body (the e-mail's); every field is one line, whatever a platform put in it."""
+        lines = [_one_line(self.subject), "", _one_line(self.summary)]
         if self.items:
             lines.append("")
             for item in self.items:
-                line = f"- [{item.severity.upper()}] {item.title}"
-                lines.append(line + (f" ({item.detail})" if item.detail else ""))
+                line = f"- [{_one_line(item.severity).upper()}] {_one_line(item.title)}"
+                lines.append(line + (f" ({_one_line(item.detail)})" if item.detail else ""))
             if self.omitted:
                 lines.append(f"- ... and {self.omitted} more")
         if self.link:
             lines += ["", self.link]
         return "\n".join(lines) + "\n"
 
-    def payload(self) -> dict[str, Any]:
-        """The webhook's JSON body: Slack/Teams ``text`` + ``summary``, and the structured notice."""
-        return {"text": self.text(), "summary": self.subject, "auditor": asdict(self)}
+    def payload(self, sink: str = "slack") -> dict[str, Any]:
+        """The webhook's JSON body for ``sink`` (slack | teams): ``text`` escaped for it, ``summary``, and the
+        structured notice (raw values, JSON-encoded) under ``auditor``."""
+        if sink == "teams":
+            return {"text": teams_text(self.text()), "summary": _one_line(self.subject), "auditor": asdict(self)}
+        return {"text": slack_text(self.text()), "mrkdwn": False, "summary": _one_line(self.subject),
+                "auditor": asdict(self)}
 
 
 @dataclass(slots=True)
@@ -85,7 +95,41 @@ class Delivery:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One line: every run of whitespace, CR, LF and other line breaks (U+2028 ...) becomes one space."""
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_MENTION = re.compile(r"(?<![\w.])@(?=\w)")
+"""``@channel``, ``@here``, ``@everyone``, ``@someone``: an @ opening a word (not the one inside an address)."""
+_WORD_JOINER = "\u2060"
+_TEAMS_SPECIAL = frozenset("&<>\"'\\`*_~[](){}#|!+-")
+_TEAMS_HOSTS = (".office.com", ".office365.com", ".logic.azure.com", ".powerplatform.com", ".powerautomate.com")
+
+
+def slack_text(text: str) -> str:
+    """Text for a Slack message: ``&``, ``<``, ``>`` as Slack's entities, so no ``<!channel>``, ``<@U..>`` or
+    ``<url|label>`` can be formed, and every ``@word`` broken by a word joiner (sent with ``mrkdwn: false``
+    so ``*``, ``_``, ``~`` and backticks show as typed)."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub("@" + _WORD_JOINER, escaped)
+
+
+def teams_text(text: str) -> str:
+    """Text for a Microsoft Teams message (markdown and HTML): every markdown or HTML character as a
+    numeric entity (``&``, ``<``, ``>`` named), and every ``@word`` broken by a word joiner."""
+    named = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    out = "".join(named.get(c) or (f"&#{ord(c)};" if c in _TEAMS_SPECIAL else c) for c in text)
+    return _MENTION.sub("@" + _WORD_JOINER, out)
+
+
+def webhook_format(configured: str, url: str) -> str:
+    """The sink a webhook URL stands for: the configured one, or for ``auto`` teams when the host is
+    Microsoft's (webhook.office.com, logic.azure.com workflows ...) and slack otherwise."""
+    if configured != "auto":
+        return configured
+    host = (httpx.URL(url).host or "").lower()
+    return "teams" if any(host.endswith(suffix) for suffix in _TEAMS_HOSTS) else "slack"
 
 
 def _rank(severity: str) -> int:
@@ -100,29 +144,33 @@ def _listed(config: NotificationSettings, items: list[NoticeItem]) -> tuple[list
     return items[:config.max_listed], max(0, len(items) - config.max_listed)
 
 
-def finding_item(row: Mapping[str, Any], change: str | None = None) -> NoticeItem:
-    """A finding dict (``auditor.findings.fields.FINDING_FIELDS``) as a notice line."""
+def finding_item(row: Mapping[str, Any], change: str | None = None, shown: Texts | None = None) -> NoticeItem:
+    """A finding dict (``auditor.findings.fields.FINDING_FIELDS``) as a notice line: its readable title and
+    message (names, role words, dates in the configured zone), then where it is."""
+    shown = shown or Texts()
+    text = finding_text(row, shown)
+    place = texts_where(row, shown)
     where = [f"platform {row['platform']}" if row.get("platform") else "directory"]
-    who = row.get("account_email") or row.get("account")
-    if who:
-        where.append(f"account {who}")
+    facts = (row.get("evidence") or {}).get("facts") or {}
     if row.get("person"):
-        where.append(f"person {row['person']}")
-    if row.get("asset"):
-        where.append(f"asset {row['asset']}")
+        where.append(f"person {facts.get('person.display_name') or row['person']}")
+    if place["asset"] not in ("", "-"):
+        where.append(place["asset"] + (f" ({place['role']})" if place["role"] not in ("", "-") else ""))
     if row.get("id") is not None:
         where.append(f"finding #{row['id']}")
     if change:
         where.append(change)
-    return NoticeItem(str(row["severity"]), f"{row['category']}: {_one_line(row['message'])}", ", ".join(where))
+    line = text["title"] if text["message"] in ("", text["title"]) else f"{text['title']}: {text['message']}"
+    return NoticeItem(str(row["severity"]), _one_line(line), ", ".join(where))
 
 
-def scan_notice(config: NotificationSettings, summary: Any, diff: Mapping[str, Any]) -> Notice | None:
+def scan_notice(config: NotificationSettings, summary: Any, diff: Mapping[str, Any],
+                shown: Texts | None = None) -> Notice | None:
     """The notice of a scan: findings it opened or reopened at or above ``min_severity`` and every platform
-    it could not verify; None when there is nothing to say."""
+    it could not verify (coverage notes are no findings: never listed); None when there is nothing to say."""
     threshold = Severity(config.min_severity).rank
-    items = [finding_item(row, change) for change in ("new", "reopened") for row in diff.get(change, [])
-             if _rank(row["severity"]) >= threshold]
+    items = [finding_item(row, change, shown) for change in ("new", "reopened") for row in diff.get(change, [])
+             if _rank(row["severity"]) >= threshold and not is_coverage(row)]
     findings = len(items)
     unverified = [(name, status, errors) for name, status, errors in summary.platforms if status != "complete"]
     items += [NoticeItem("high", f"platform {name} could not be verified ({status})",
@@ -193,7 +241,8 @@ def send_webhook(settings: Settings, notice: Notice, *, transport: httpx.BaseTra
     url = settings.secret(config.webhook_url_env, key="notifications.webhook_url_env")
     try:
         with httpx.Client(timeout=config.webhook_timeout, transport=transport, follow_redirects=False) as client:
-            response = client.post(url, json=notice.payload(), headers={"User-Agent": "auditor"})
+            payload = notice.payload(webhook_format(config.webhook_format, url))
+            response = client.post(url, json=payload, headers={"User-Agent": "auditor"})
     except httpx.HTTPError as exc:
         reason = redact(_one_line(str(exc)), [url])
         raise NotificationError(f"webhook: {type(exc).__name__}: {reason}") from None
@@ -225,19 +274,20 @@ def deliver(settings: Settings, notice: Notice, attachments: Iterable[Attachment
 
 
 def escalation_notice(config: NotificationSettings, case: Mapping[str, Any],
-                      remaining: list[Mapping[str, Any]]) -> Notice:
+                      remaining: list[Mapping[str, Any]], timezone: str | None = None) -> Notice:
     """The notice to security when a leaver's access outlived the offboarding deadline, item by item."""
     who = f"{case['display_name']} ({case['uid']})" if case.get("display_name") else str(case["uid"])
     items = [NoticeItem("critical", f"{row['platform']}: {row.get('item') or row.get('label')} is still "
-                                    f"{row['state']}", f"last seen {row.get('last_seen') or row.get('last_seen_at')}")
+                                    f"{row['state']}",
+                         f"last seen {format_when(row.get('last_seen') or row.get('last_seen_at'), tz=timezone)}")
              for row in remaining]
     listed, omitted = _listed(config, items)
     deadline = case["deadline"]
-    deadline_text = deadline.isoformat() if hasattr(deadline, "isoformat") else str(deadline)
+    deadline_text = format_when(deadline, tz=timezone)
     return Notice(
         kind="offboarding_escalation", severity="critical", items=listed, omitted=omitted,
         subject=_one_line(f"auditor: offboarding of {who} missed its deadline ({len(items)} item(s) left)"),
-        summary=(f"Offboarding case #{case['id']}: last working day {case['last_working_day']}, access was due "
-                 f"to be gone by {deadline_text}. A critical finding was opened."),
+        summary=(f"Offboarding case #{case['id']}: last working day {format_when(case['last_working_day'])}, "
+                 f"access was due to be gone by {deadline_text}. A critical finding was opened."),
         link=config.web_url, facts={"case_id": case["id"], "uid": case["uid"], "remaining": len(items)},
     )

@@ -47,6 +47,14 @@ def write_json(rows: Iterable[dict[str, Any]] | dict[str, Any], out: TextIO) -> 
     out.write("\n")
 
 
+def write_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, out: TextIO) -> None:
+    """Write rows as JSON (``fmt`` "json") or as a table of ``columns`` (any other format)."""
+    if fmt == "json":
+        write_json(rows, out)
+    else:
+        write_table(rows, columns, out)
+
+
 def csv_cell(value: Any) -> str:
     """One CSV cell: empty for None, ``true``/``false`` for booleans, JSON text for lists and mappings, and
     text a spreadsheet would run as a formula prefixed with an apostrophe."""

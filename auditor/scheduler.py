@@ -132,6 +132,14 @@ def job_specs(settings: Settings) -> list[JobSpec]:
     if config.retention_cron:
         trigger = cron_trigger(config.retention_cron, zone, "scheduler.retention_cron", source)
         add("retention", "retention", (), trigger, f"cron {config.retention_cron}")
+    if config.review_cron:
+        trigger = cron_trigger(config.review_cron, zone, "scheduler.review_cron", source)
+        add("reviews", "run_reviews", (), trigger, f"cron {config.review_cron}")
+    if settings.push.cron:
+        if settings.push.target is None:
+            raise ConfigError(f"{source}: push.cron is set but push.target is not (syslog or http)")
+        add("push", "push_findings", (), cron_trigger(settings.push.cron, zone, "push.cron", source),
+            f"cron {settings.push.cron}")
     return specs
 
 
@@ -251,6 +259,12 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None,
     specs = job_specs(settings)
     db = open_database(settings.storage_url)
     try:
+        from auditor.logging_setup import configure_logging  # ops: JSON logs, metrics on their own port
+        from auditor.metrics import start_metrics_server
+
+        if settings.ops.log_format == "json":
+            configure_logging(settings.ops)
+        start_metrics_server(settings, db)
         scheduler = create_scheduler(settings, db)
         outcome = start_scheduler(scheduler, specs)
         for job in scheduler.get_jobs():

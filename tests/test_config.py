@@ -31,6 +31,13 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def private(path: Path, text: str) -> Path:
+    """Write a secrets file readable by its owner only."""
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
 def test_good_config_resolves_paths_against_its_folder(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, GOOD), environ={})
     assert settings.storage_url == f"sqlite:///{tmp_path}/data/auditor.db"
@@ -81,7 +88,7 @@ def test_environment_overrides_and_config_variable(tmp_path: Path) -> None:
 
 
 def test_secrets_come_from_environment_or_secrets_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "secrets.env").write_text("# comment\nTEST_META_TOKEN = from-file\n", encoding="utf-8")
+    private(tmp_path / "secrets.env", "# comment\nTEST_META_TOKEN = from-file\n")
     settings = load_settings(write(tmp_path, 'secrets_file = "secrets.env"\n' + GOOD), environ={})
     monkeypatch.delenv("TEST_META_TOKEN", raising=False)
     assert settings.secret("TEST_META_TOKEN", key="platform.token_env") == "from-file"
@@ -92,7 +99,7 @@ def test_secrets_come_from_environment_or_secrets_file(tmp_path: Path, monkeypat
 
 
 def test_malformed_secrets_file_names_line(tmp_path: Path) -> None:
-    (tmp_path / "secrets.env").write_text("GOOD=1\nno equals here\n", encoding="utf-8")
+    private(tmp_path / "secrets.env", "GOOD=1\nno equals here\n")
     settings = load_settings(write(tmp_path, 'secrets_file = "secrets.env"\n' + GOOD), environ={})
     with pytest.raises(ConfigError, match="secrets.env: line 2"):
         settings.secret("OTHER", key="platform.token_env")
@@ -101,3 +108,34 @@ def test_malformed_secrets_file_names_line(tmp_path: Path) -> None:
 def test_shipped_folders_exist() -> None:
     for name in ("policies", "reports", "templates"):
         assert shipped_dir(name).is_dir(), name
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o660])
+def test_a_secrets_file_others_can_read_or_write_is_refused(tmp_path: Path, mode: int,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    secrets = private(tmp_path / "secrets.env", "TEST_META_TOKEN=from-file\n")
+    secrets.chmod(mode)
+    monkeypatch.delenv("TEST_META_TOKEN", raising=False)
+    settings = load_settings(write(tmp_path, 'secrets_file = "secrets.env"\n' + GOOD), environ={})
+    with pytest.raises(ConfigError) as caught:
+        settings.secret("TEST_META_TOKEN", key="platform.token_env")
+    message = str(caught.value)
+    assert str(secrets) in message and f"mode {mode:04o}" in message and "chmod 600" in message
+    assert len(message.splitlines()) == 1
+    secrets.chmod(0o400)
+    assert settings.secret("TEST_META_TOKEN", key="platform.token_env") == "from-file"
+
+
+def test_the_cli_refuses_a_readable_secrets_file_with_exit_2(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    private(tmp_path / "secrets.env", "TEST_META_TOKEN=from-file\n").chmod(0o644)
+    config = write(tmp_path, 'secrets_file = "secrets.env"\n' + GOOD)
+    monkeypatch.delenv("TEST_META_TOKEN", raising=False)
+    result = CliRunner().invoke(main, ["--config", str(config), "serve"])
+    assert result.exit_code == 2, result.output
+    assert "mode 0644" in result.stderr and "Traceback" not in result.output and "generate one" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if "error" in line] == [result.stderr.splitlines()[-1]]

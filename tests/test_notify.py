@@ -226,7 +226,7 @@ def test_the_scan_notice_lists_findings_at_the_threshold_and_unverified_platform
     assert "2 new or reopened finding(s) at high or above" in notice.subject
     assert "1 platform(s) not verified" in notice.subject
     titles = [item.title for item in notice.items]
-    assert titles[0] == "orphaned_access: Jan left, still admin"
+    assert titles[0] == "Jan left, still admin"  # no rule texts in this row: its stored message
     assert notice.omitted == 1 and len(notice.items) == 2
     assert not any("no 2FA" in t for t in titles)
     assert "person jkowalski" in notice.items[0].detail and "finding #1" in notice.items[0].detail
@@ -259,7 +259,7 @@ def test_a_scheduled_scan_notifies_what_it_opened_then_what_it_could_not_verify(
     [first] = [b["json"]["auditor"] for b in hook.bodies]
     assert first["kind"] == "scan" and first["facts"]["scan_id"] == scan_id
     titles = [item["title"] for item in first["items"]]
-    assert any(t.startswith("orphaned_access: ") for t in titles)
+    assert any("still has access after leaving" in t for t in titles)  # the readable title
     assert all(item["severity"] in ("critical", "high") for item in first["items"])
     assert any("Tomasz Wiśniewski" in t or "twisniewski" in (i["detail"] or "")
                for t, i in zip(titles, first["items"], strict=True))
@@ -284,3 +284,74 @@ def test_a_scheduled_scan_that_fails_is_recorded_and_notified(live, hook, tmp_pa
         [scan] = latest_scans(session)
     assert scan["status"] == "failed" and scan["trigger"] == "scheduler" and "people.ldif" in scan["error"]
 
+
+
+HOSTILE = ("<!channel> @here *Boss* <https://evil.example/login|Reset your password> & [click](https://evil.example)"
+           " <at>Everyone</at> `x` _y_ ~z~ # h")
+
+
+def _hostile_notice(config: NotificationSettings) -> Notice:
+    """A scan notice whose finding text carries a display name chosen by whoever controls the platform."""
+    summary = SimpleNamespace(scan_id=9, status="complete", opened=1, reopened=0, resolved=0, platforms=[])
+    row = _finding(1, "critical", "orphaned_access", f"{HOSTILE} (x@evil.example) still holds Brand ads",
+                   account_email="x@evil.example", person="frank")
+    notice = scan_notice(config, summary, {"new": [row]})
+    assert notice is not None
+    return notice
+
+
+def test_slack_text_can_form_no_mention_link_or_formatting(hook, monkeypatch):
+    monkeypatch.setenv(HOOK_ENV, hook.url)
+    config = NotificationSettings(enabled=True, webhook_url_env=HOOK_ENV, webhook_format="slack")
+    assert deliver(Settings(notifications=config), _hostile_notice(config)).sent == ["webhook"]
+    payload = hook.bodies[0]["json"]
+    text = payload["text"]
+    assert payload["mrkdwn"] is False, "Slack must show *, _, ~ and ` literally"
+    assert "<" not in text and ">" not in text, text
+    assert "&lt;!channel&gt;" in text and "&lt;https://evil.example/login|Reset your password&gt;" in text
+    assert "&amp; [click]" in text and "&amp;lt;" not in text
+    assert "@here" not in text and "@\u2060here" in text
+    assert payload["auditor"]["items"][0]["title"].startswith("<!channel>"), "data stays raw"
+
+
+def test_teams_text_escapes_markdown_and_html(hook, monkeypatch):
+    monkeypatch.setenv(HOOK_ENV, hook.url)
+    config = NotificationSettings(enabled=True, webhook_url_env=HOOK_ENV, webhook_format="teams")
+    assert deliver(Settings(notifications=config), _hostile_notice(config)).sent == ["webhook"]
+    payload = hook.bodies[0]["json"]
+    text = payload["text"]
+    for char in "<>*_`~[]|":  # "#" and "&" remain, inside entities
+        assert char not in text, (char, text)
+    assert "&lt;at&gt;Everyone&lt;/at&gt;" in text and "&#42;Boss&#42;" in text and "@\u2060here" in text
+    assert "&#91;click&#93;&#40;https://evil.example&#41;" in text
+    assert "mrkdwn" not in payload
+
+
+def test_webhook_format_follows_the_url_host():
+    from auditor.notify import webhook_format
+
+    assert webhook_format("auto", "https://hooks.slack.com/services/T/B/x") == "slack"
+    assert webhook_format("auto", "https://shop.webhook.office.com/webhookb2/x") == "teams"
+    assert webhook_format("auto", "https://prod-1.westeurope.logic.azure.com/workflows/x") == "teams"
+    assert webhook_format("teams", "https://hooks.slack.com/services/T/B/x") == "teams"
+
+
+def test_email_headers_cannot_be_injected_and_the_body_is_plain_text(smtp):
+    sink, port = smtp
+    config = NotificationSettings(enabled=True, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
+                                  email_to=["security@shop.example"])
+    case = {"id": 3, "uid": "frank", "display_name": "Frank\r\nBcc: victim@evil.example\r\n\r\nforged body\u2028x",
+            "deadline": NOW, "last_working_day": "2026-10-30"}
+    from auditor.notify import escalation_notice
+
+    notice = escalation_notice(config, case, [{"platform": "meta", "item": "Brand\r\n.\r\nMAIL FROM:<x>",
+                                               "state": "active", "last_seen": "2026-11-01"}])
+    assert deliver(Settings(notifications=config), notice).sent == ["email"]
+    [envelope] = sink.envelopes
+    assert envelope.rcpt_tos == ["security@shop.example"]
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Bcc"] is None
+    assert message["Subject"].startswith("auditor: offboarding of Frank Bcc: victim@evil.example forged body x")
+    assert message.get_content_type() == "text/plain"
+    body = message.get_content()
+    assert "meta: Brand . MAIL FROM:<x> is still active" in body, "one line per item, whatever the input"

@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from auditor.config import Settings
+from auditor.config import SecretsFileError, Settings
 from auditor.errors import AuditorError, ConfigError
 
 MIN_SECRET_KEY_CHARS = 32
@@ -147,6 +147,8 @@ def load_web_keys(settings: Settings) -> WebKeys:
     hint = 'generate one with: python -c "from auditor.accounts.crypto import {fn}; print({fn}())"'
     try:
         secret = settings.secret(web.secret_key_env, key="web.secret_key_env")
+    except SecretsFileError:
+        raise  # the file itself is at fault (mode, syntax): its message says what to do
     except ConfigError as exc:
         raise ConfigError(
             f"{exc}; the web UI needs it to sign its forms ({hint.format(fn='generate_secret_key')})"
@@ -158,6 +160,8 @@ def load_web_keys(settings: Settings) -> WebKeys:
         )
     try:
         encoded = settings.secret(web.encryption_key_env, key="web.encryption_key_env")
+    except SecretsFileError:
+        raise
     except ConfigError as exc:
         raise ConfigError(
             f"{exc}; the web UI needs it to encrypt TOTP seeds ({hint.format(fn='generate_encryption_key')})"

@@ -3,7 +3,9 @@
 - Attempts are throttled per username across sessions: each attempt is reserved in the database *before*
   the check (so parallel guesses count) and given back when a password was right; ``max_failed_logins``
   failures in a row are allowed, the next attempt locks the name for ``lockout_minutes``. A complete
-  sign-in clears the counter. Unknown names are throttled the same way.
+  sign-in clears the counter. Unknown names are throttled the same way. Rows whose window is over (no lock in
+  force, no attempt for ``lockout_minutes``) are purged at each attempt. Re-authentication for sensitive
+  account actions (``auditor.accounts.reauth``) shares this throttle.
 - A TOTP code is accepted once: the matched time step is written with a compare-and-set
   (``UPDATE ... WHERE totp_last_step < :step``) in the same transaction that swaps the pending session for a
   new full one, so N parallel requests with one code yield exactly one session. A reuse is logged and the
@@ -92,10 +94,22 @@ def _throttle_row(session: Session, name: str, now: datetime) -> dict:
     return dict(session.exec(statement).mappings().one())
 
 
+def purge_throttle(session: Session, now: datetime, web: WebSettings) -> int:
+    """Forget throttle rows whose window is over: no lock in force and no attempt for ``lockout_minutes``.
+
+    Keeps the table as small as the names tried in the last window (a guess at a name that never existed leaves
+    no row behind); the limit stays the same: at most ``max_failed_logins`` failures per window and name.
+    """
+    since = now - timedelta(minutes=web.lockout_minutes)
+    expired = or_(_T.c.locked_until.is_(None), _T.c.locked_until <= now)
+    return session.exec(delete(_T).where(expired, _T.c.updated_at < since)).rowcount or 0
+
+
 def reserve_attempt(db: Database, username: str, now: datetime, web: WebSettings, client: Client) -> datetime | None:
     """Count one attempt for ``username`` before checking it; returns the lock's end when it is locked."""
     name = normalise_username(username)[:100]
     with db.session(write=True) as session:
+        purge_throttle(session, now, web)
         row = _throttle_row(session, name, now)
         if row["locked_until"] is not None and row["locked_until"] > now:
             web_audit.record(
@@ -202,6 +216,20 @@ def _promote(session: Session, pending: SessionInfo, web: WebSettings, now: date
     )
 
 
+def _second_factor_start(
+    db: Database, web: WebSettings, pending: SessionInfo, now: datetime, client: Client
+) -> tuple[Actor, Step | None]:
+    """The actor of a second-factor step, and ``Step(LOCKED)`` when the attempt is refused (too many)."""
+    actor = Actor(pending.username, pending.role, client.ip)
+    locked = reserve_attempt(db, pending.username, now, web, client)
+    return actor, (Step(LOCKED, locked_until=locked) if locked is not None else None)
+
+
+def _record_login(session: Session, actor: Actor, pending: SessionInfo, now: datetime, detail: dict) -> None:
+    """Audit a completed sign-in (``detail`` names the method)."""
+    web_audit.record(session, actor, "login", target_kind="user", target_id=pending.username, detail=detail, at=now)
+
+
 def _replay_notices(db: Database, username: str, since: datetime | None) -> list[str]:
     with db.session() as session:
         reuses = web_audit.events_since(session, username, "totp_replay", since)
@@ -219,10 +247,9 @@ def totp_step(
     db: Database, web: WebSettings, keys: WebKeys, pending: SessionInfo, code: str, now: datetime, client: Client
 ) -> Step:
     """Check a TOTP code for a pending session; accept each time step once."""
-    actor = Actor(pending.username, pending.role, client.ip)
-    locked = reserve_attempt(db, pending.username, now, web, client)
-    if locked is not None:
-        return Step(LOCKED, locked_until=locked)
+    actor, refused = _second_factor_start(db, web, pending, now, client)
+    if refused is not None:
+        return refused
     row = _user_row(db, user_id=pending.user_id)
     if row is None or not row["totp_secret_enc"] or pending.stage != PENDING_TOTP:
         return _fail(db, actor, "totp_failed", now, "not enrolled", EXPIRED)
@@ -253,15 +280,7 @@ def totp_step(
                 )
                 return Step(REPLAY)
             token = _promote(session, pending, web, now, client)
-            web_audit.record(
-                session,
-                actor,
-                "login",
-                target_kind="user",
-                target_id=pending.username,
-                detail={"method": "totp"},
-                at=now,
-            )
+            _record_login(session, actor, pending, now, {"method": "totp"})
     except _Abort:
         return Step(EXPIRED)
     return Step(OK, token=token, notices=_replay_notices(db, pending.username, row["last_login_at"]))
@@ -271,10 +290,9 @@ def recovery_step(
     db: Database, web: WebSettings, pending: SessionInfo, code: str, now: datetime, client: Client
 ) -> Step:
     """Sign in with a single-use recovery code instead of a TOTP code."""
-    actor = Actor(pending.username, pending.role, client.ip)
-    locked = reserve_attempt(db, pending.username, now, web, client)
-    if locked is not None:
-        return Step(LOCKED, locked_until=locked)
+    actor, refused = _second_factor_start(db, web, pending, now, client)
+    if refused is not None:
+        return refused
     if pending.stage != PENDING_TOTP:
         return _fail(db, actor, "recovery_code_failed", now, "not enrolled", EXPIRED)
     row = _user_row(db, user_id=pending.user_id)
@@ -303,15 +321,7 @@ def recovery_step(
             session.exec(update(_U).where(_U.c.id == pending.user_id).values(last_login_at=now))
             token = _promote(session, pending, web, now, client)
             left = recovery_codes_left(session, pending.user_id)
-            web_audit.record(
-                session,
-                actor,
-                "login",
-                target_kind="user",
-                target_id=pending.username,
-                detail={"method": "recovery_code", "codes_left": left},
-                at=now,
-            )
+            _record_login(session, actor, pending, now, {"method": "recovery_code", "codes_left": left})
     except _Abort:
         return Step(EXPIRED)
     notices = [
@@ -358,10 +368,9 @@ def enrol_step(
     db: Database, web: WebSettings, keys: WebKeys, pending: SessionInfo, code: str, now: datetime, client: Client
 ) -> Step:
     """Confirm enrolment with a first valid code: the seed becomes active, recovery codes are made."""
-    actor = Actor(pending.username, pending.role, client.ip)
-    locked = reserve_attempt(db, pending.username, now, web, client)
-    if locked is not None:
-        return Step(LOCKED, locked_until=locked)
+    actor, refused = _second_factor_start(db, web, pending, now, client)
+    if refused is not None:
+        return refused
     row = _user_row(db, user_id=pending.user_id)
     if row is None or pending.stage != PENDING_ENROL or not row["totp_pending_enc"] or row["totp_secret_enc"]:
         return _fail(db, actor, "enrolment_failed", now, "no enrolment in progress", EXPIRED)
@@ -394,15 +403,7 @@ def enrol_step(
             web_audit.record(
                 session, actor, "two_factor_enrolled", target_kind="user", target_id=pending.username, at=now
             )
-            web_audit.record(
-                session,
-                actor,
-                "login",
-                target_kind="user",
-                target_id=pending.username,
-                detail={"method": "totp"},
-                at=now,
-            )
+            _record_login(session, actor, pending, now, {"method": "totp"})
     except _Abort:
         return Step(EXPIRED)
     return Step(OK, token=token, recovery_codes=codes)

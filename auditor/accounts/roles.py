@@ -10,13 +10,15 @@ SECURITY_OFFICER = "security_officer"
 HR = "hr"
 AUDITOR = "auditor"
 DPO = "dpo"  # data protection officer: the GDPR request register
-ALL_ROLES = (ADMIN, SECURITY_OFFICER, HR, AUDITOR, DPO)
+REVIEWER = "reviewer"  # a manager or asset owner certifying access (username = directory uid)
+ALL_ROLES = (ADMIN, SECURITY_OFFICER, HR, AUDITOR, DPO, REVIEWER)
 ROLE_LABELS: dict[str, str] = {
     ADMIN: "Administrator",
     SECURITY_OFFICER: "Security officer",
     HR: "HR",
     AUDITOR: "Auditor (read-only)",
     DPO: "Data protection officer",
+    REVIEWER: "Access reviewer",
 }
 """Role id -> label shown in the UI and the CLI."""
 
@@ -37,9 +39,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "offboarding.view": frozenset({ADMIN, SECURITY_OFFICER, HR, AUDITOR}),
     "offboarding.open": frozenset({ADMIN, HR}),
     "offboarding.approve": frozenset({SECURITY_OFFICER}),
+    "offboarding.check": frozenset({ADMIN, HR, SECURITY_OFFICER}),  # "check again now" on an open case
     "dsar.view": frozenset({ADMIN, SECURITY_OFFICER, DPO}),
     "dsar.manage": frozenset({ADMIN, SECURITY_OFFICER, DPO}),
     "dsar.processing": frozenset({ADMIN, SECURITY_OFFICER, DPO, AUDITOR}),
+    "reviews.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),  # campaigns, figures, evidence
+    "reviews.manage": frozenset({ADMIN, SECURITY_OFFICER}),  # start, follow through, complete
+    "reviews.decide": frozenset({ADMIN, SECURITY_OFFICER, REVIEWER}),  # one's own assigned items only
+    "identities.view": frozenset({ADMIN, SECURITY_OFFICER, AUDITOR}),  # accounts as identities, the queue
+    "identities.manage": frozenset({ADMIN, SECURITY_OFFICER}),  # link / mark accounts (applied by the next scan)
 }
 """Permission -> roles holding it. HR sees people and offboarding (state and evidence) and nothing else."""
 
@@ -55,4 +63,6 @@ def home_endpoint(role: str) -> str:
     """Where a role lands after signing in."""
     if allowed(role, "dashboard.view"):
         return "dashboard.index"
+    if role == REVIEWER:
+        return "reviews.mine"
     return "dsar.index" if role == DPO else "people.index"

@@ -40,6 +40,7 @@ class SessionInfo:
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime
+    language: str | None = None  # the user's UI language setting (None: the browser's)
 
     @property
     def full(self) -> bool:
@@ -93,6 +94,7 @@ def load_session(db: Database, token: str | None, now: datetime, idle: timedelta
             _U.c.display_name,
             _U.c.role,
             _U.c.disabled_at,
+            _U.c.language,
         )
         .join(_U, _U.c.id == _S.c.user_id)
         .where(_S.c.id == digest)
@@ -119,6 +121,7 @@ def load_session(db: Database, token: str | None, now: datetime, idle: timedelta
         created_at=row["created_at"],
         last_seen_at=row["last_seen_at"],
         expires_at=row["expires_at"],
+        language=row["language"],
     )
 
 

@@ -62,6 +62,7 @@ class WebUser(SQLModel, table=True):
     password_changed_at: datetime = Field(sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    language: str | None = None  # the UI language chosen on the account page (en | pl); None: the browser's
 
 
 class WebSession(SQLModel, table=True):

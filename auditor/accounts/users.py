@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from auditor.accounts import audit_trail as web_audit
 from auditor.accounts.audit_trail import Actor
-from auditor.accounts.crypto import hash_password, verify_password
+from auditor.accounts.crypto import hash_password
 from auditor.accounts.roles import ROLE_LABELS
 from auditor.accounts.tables import WebLoginThrottle, WebRecoveryCode, WebSession, WebUser
 from auditor.errors import AuditorError
@@ -163,6 +163,15 @@ def end_sessions(session: Session, user_id: int) -> int:
     return session.exec(delete(table).where(table.c.user_id == user_id)).rowcount or 0
 
 
+def _end_sessions_audited(session: Session, user: UserInfo, actor: Actor, action: str, now: datetime | None) -> int:
+    """End every session of ``user`` and audit ``action`` with how many ended; returns that number."""
+    ended = end_sessions(session, user.id)
+    web_audit.record(
+        session, actor, action, target_kind="user", target_id=user.username, detail={"sessions_ended": ended}, at=now
+    )
+    return ended
+
+
 def _active_admins(session: Session) -> int:
     query = select(func.count()).select_from(_U).where(_U.c.role == "admin", _U.c.disabled_at.is_(None))
     return int(session.exec(query).scalar_one())
@@ -181,17 +190,7 @@ def disable_user(
         if keep_an_admin and user.role == "admin" and not user.disabled and _active_admins(session) <= 1:
             raise WebUserError(f"{user.username} is the last enabled administrator: add another one first")
         session.exec(update(_U).where(_U.c.id == user.id).values(disabled_at=now))
-        ended = end_sessions(session, user.id)
-        web_audit.record(
-            session,
-            actor,
-            "user_disabled",
-            target_kind="user",
-            target_id=user.username,
-            detail={"sessions_ended": ended},
-            at=now,
-        )
-        return ended
+        return _end_sessions_audited(session, user, actor, "user_disabled", now)
 
 
 def enable_user(db: Database, username: str, *, actor: Actor = SYSTEM, now: datetime | None = None) -> None:
@@ -236,16 +235,7 @@ def reset_two_factor(db: Database, username: str, *, actor: Actor = SYSTEM, now:
         )
         codes = WebRecoveryCode.__table__
         session.exec(delete(codes).where(codes.c.user_id == user.id))
-        ended = end_sessions(session, user.id)
-        web_audit.record(
-            session,
-            actor,
-            "two_factor_reset",
-            target_kind="user",
-            target_id=user.username,
-            detail={"sessions_ended": ended},
-            at=now,
-        )
+        _end_sessions_audited(session, user, actor, "two_factor_reset", now)
 
 
 def set_password(
@@ -266,19 +256,17 @@ def set_password(
 def change_own_password(
     db: Database,
     user_id: int,
-    current: str,
     new: str,
     *,
     actor: Actor,
     keep_session: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """A user changes their password: the current one is checked; their other sessions end."""
+    """A user changes their password (the caller has checked the current one with ``auditor.accounts.reauth``,
+    throttled and audited); their other sessions end."""
     now = now or datetime.now(UTC)
     with db.session() as session:
         row = session.exec(select(_U).where(_U.c.id == user_id)).mappings().one()
-    if not verify_password(row["password_hash"], current):
-        raise WebUserError("the current password is not correct")
     check_password_policy(new, row["username"])
     password_hash = hash_password(new)
     sessions = WebSession.__table__

@@ -36,12 +36,13 @@ def _register_commands() -> None:
     from auditor.cli.person import person
     from auditor.cli.policies import policies
     from auditor.cli.report import report
+    from auditor.cli.reviews import review
     from auditor.cli.scan import scan
     from auditor.cli.scheduler import scheduler
     from auditor.cli.web import serve, users
 
     for command in (init, scan, findings, diff, person, policies, demo, report, users, serve, offboard, scheduler,
-                    dsar):
+                    dsar, review):
         main.add_command(command)
 
 

@@ -33,8 +33,8 @@ from auditor.cli.common import config_option as _config
 from auditor.cli.common import fail_cleanly as _fail_cleanly
 from auditor.cli.common import settings_from as _settings
 from auditor.dsar.deadlines import STOP_REASONS
-from auditor.dsar.vocabulary import CHANNELS, CLOSED_STATUSES, REQUEST_TYPES, STATUSES
-from auditor.output import write_json, write_table
+from auditor.dsar.vocabulary import CHANNELS, CLOSED_STATUSES, LANGUAGES, REQUEST_TYPES, STATUSES
+from auditor.output import write_json, write_rows, write_table
 
 LIST_COLUMNS = ("id", "status", "type", "subject", "received", "due", "days_left", "alert", "owner")
 
@@ -211,7 +211,7 @@ _step("assign", "assign", "Give the request an owner.", click.argument("owner"))
 @click.argument("request_id", type=int)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the PDF letter, the JSON export, the CSV files and SHA256SUMS.")
-@click.option("--language", type=click.Choice(["en", "pl"]), default=None,
+@click.option("--language", type=click.Choice(LANGUAGES), default=None,
               help="Language of the letter (default: the request's, else the config's).")
 @click.pass_context
 @_fail_cleanly
@@ -282,11 +282,7 @@ def reminders(ctx: click.Context, config_path: str | None, fmt: str) -> None:
     """Open requests close to or past their due date (reminder, escalation, overdue)."""
     from auditor.dsar.use_cases import due_reminders
 
-    rows = due_reminders(_settings(ctx, config_path))
-    if fmt == "json":
-        write_json(rows, sys.stdout)
-    else:
-        write_table(rows, LIST_COLUMNS, sys.stdout)
+    write_rows(due_reminders(_settings(ctx, config_path)), LIST_COLUMNS, fmt, sys.stdout)
 
 
 @dsar.command()

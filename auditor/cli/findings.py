@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
 from auditor.cli.common import SEVERITIES, config_option, fail_cleanly, settings_from
+from auditor.findings.exports import FORMATS as EXPORT_FORMATS
+from auditor.findings.exports import write_export
 from auditor.findings.fields import FINDING_FIELDS
 from auditor.model import CATEGORIES
 from auditor.output import write_csv, write_json, write_table
 
-FINDING_COLUMNS = ("id", "severity", "category", "status", "platform", "account_email", "person", "asset", "message")
+FINDING_COLUMNS = ("id", "severity", "status", "platform", "person", "asset", "role", "title")
+"""The table's columns: readable title, asset names and role words (the machine values are in --format json)."""
+
+
+def _table(rows: list[dict[str, Any]], settings: Any, out: Any) -> int:
+    """Write the readable table (coverage notes left out: they are no open findings); returns rows written."""
+    from auditor.findings.texts import Texts, is_coverage, readable_rows
+
+    shown = Texts(language=settings.language, timezone=settings.timezone)
+    listed = readable_rows([row for row in rows if not is_coverage(row)], shown)
+    write_table(listed, FINDING_COLUMNS, out)
+    return len(listed)
 
 
 @click.command()
@@ -22,7 +36,9 @@ FINDING_COLUMNS = ("id", "severity", "category", "status", "platform", "account_
 @click.option("--severity", type=click.Choice(SEVERITIES), default=None, help="Minimum severity.")
 @click.option("--platform", "platform_name", default=None)
 @click.option("--person", default=None, help="Directory uid.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", *EXPORT_FORMATS]), default="table",
+              show_default=True, help="ocsf/jsonl: OCSF Detection Findings (JSON array / JSON Lines); "
+                                      "defectdojo: DefectDojo's Generic Findings Import JSON.")
 @click.option("--limit", type=click.IntRange(min=1), default=None)
 @click.pass_context
 @fail_cleanly
@@ -38,11 +54,15 @@ def findings(ctx: click.Context, config_path: str | None, status: str, category:
     out = sys.stdout
     if fmt == "json":
         write_json([{k: row.get(k) for k in FINDING_FIELDS} for row in rows], out)
+    elif fmt in EXPORT_FORMATS:
+        write_export(rows, fmt, out)
     elif fmt == "csv":
         write_csv(rows, FINDING_FIELDS, out)
     else:
-        write_table(rows, FINDING_COLUMNS, out)
-        click.echo(f"{len(rows)} finding(s)", err=True)
+        listed = _table(rows, settings, out)
+        notes = len(rows) - listed
+        click.echo(f"{listed} finding(s)" + (f", {notes} coverage note(s) (what a platform does not expose; "
+                                             "see --format json)" if notes else ""), err=True)
 
 
 @click.command()
@@ -61,8 +81,18 @@ def diff(ctx: click.Context, config_path: str | None, scan_id: int | None, fmt: 
     if fmt == "json":
         write_json(changes, out)
         return
+    click.echo(compared_scans(changes))
     for change in ("new", "reopened", "resolved"):
         rows = changes.get(change, [])
         click.echo(f"{change}: {len(rows)}")
         if rows:
-            write_table(rows, FINDING_COLUMNS, out)
+            _table(rows, settings, out)
+
+
+def compared_scans(changes: dict) -> str:
+    """The line ``auditor diff`` starts with: which scan it shows, against which earlier one."""
+    if changes.get("scan_id") is None:
+        return "no scan has evaluated findings yet"
+    if changes.get("previous_scan_id") is None:
+        return f"scan #{changes['scan_id']} (the first that evaluated findings: everything it found is new)"
+    return f"scan #{changes['scan_id']} compared with scan #{changes['previous_scan_id']}"

@@ -12,6 +12,8 @@ authentic file and 1 for a tampered or unknown one; errors exit 2.
 from __future__ import annotations
 
 import getpass
+import os
+import pwd
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,11 +29,21 @@ EXIT_NOT_VERIFIED = 1
 
 
 def _operator() -> str:
-    """Who generates a report from the command line (the OS user)."""
+    """Who generates a report from the command line: ``$AUDITOR_OPERATOR`` (a person's name), else the OS
+    account's full name, else its login; a bare superuser login is said as such, not printed as a name."""
+    named = os.environ.get("AUDITOR_OPERATOR", "").strip()
+    if named:
+        return f"{named[:120]} (command line)"
     try:
-        return f"{getpass.getuser()} (command line)"
-    except (OSError, KeyError):
+        login = getpass.getuser()
+        full = (pwd.getpwnam(login).pw_gecos or "").split(",")[0].strip()
+    except (OSError, KeyError, ImportError):
         return "unknown user (command line)"
+    if full and full != login:
+        return f"{full} ({login}, command line)"
+    if login == "root":  # the superuser names nobody: say so rather than print "root" as a person
+        return "system administrator (command line)"
+    return f"{login} (command line)"
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:

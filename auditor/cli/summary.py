@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from auditor.findings.texts import Texts, finding_text
 from auditor.model import CATEGORIES, Severity
 
 Echo = Callable[[str], None]
@@ -16,6 +17,8 @@ def print_summary(summary: Any, echo: Echo) -> None:
     for name, status, errors in summary.platforms:
         suffix = f": {'; '.join(errors)}" if errors else ""
         echo(f"  platform {name}: {status}{suffix}")
+        for scope, reason in getattr(summary, "incomplete_scopes", {}).get(name, {}).items():
+            echo(f"    incomplete {scope}: {reason} (its findings kept as they were)")
     echo(f"  opened {summary.opened}, reopened {summary.reopened}, resolved {summary.resolved}, "
          f"still open {summary.still_open}, muted by exceptions {summary.muted}")
     total = sum(summary.open_by_severity.values())
@@ -52,4 +55,4 @@ def print_person(report: dict[str, Any], echo: Echo) -> None:
     found = report.get("findings", [])
     echo(f"open findings: {len(found)}")
     for finding in found:
-        echo(f"  [{finding['severity']}] {finding['category']}: {finding['message']}")
+        echo(f"  [{finding['severity']}] {finding_text(finding, Texts())['title']}")

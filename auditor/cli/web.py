@@ -24,7 +24,8 @@ from auditor.accounts.roles import ROLE_LABELS
 from auditor.cli.common import config_option as _config_option
 from auditor.cli.common import fail_cleanly as _fail_cleanly
 from auditor.cli.common import settings_from
-from auditor.config import Settings
+from auditor.config import SecretsFileError, Settings
+from auditor.errors import ConfigError
 
 
 def _settings(config_path: str | None) -> Settings:
@@ -165,10 +166,36 @@ def users_list(config_path: str | None) -> None:
 @_fail_cleanly
 def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     """Serve the web UI with waitress (needs the keys named by [web] secret_key_env and encryption_key_env)."""
+    from auditor.accounts.crypto import load_web_keys
     from auditor.web.server import serve as run
 
     settings = _settings(config_path)
+    missing = missing_web_settings(settings)
+    if missing:
+        where = f" or in the secrets file {settings.secrets_file}" if settings.secrets_file else ""
+        raise ConfigError(
+            f"{settings.source or 'config'}: the web UI cannot start: set {', '.join(missing)} (in the environment"
+            f"{where}); generate the keys with: python -c \"from auditor.accounts.crypto import "
+            "generate_secret_key, generate_encryption_key; print(generate_secret_key()); "
+            "print(generate_encryption_key())\" (a demo workspace: run `auditor demo --no-serve` again)"
+        )
+    load_web_keys(settings)  # their values (length, encoding): one plain message before anything is printed
     click.echo(
         f"auditor web UI on http://{host or settings.web.host}:{port or settings.web.port}/ (Ctrl+C to stop)", err=True
     )
     run(settings, host, port)
+
+
+def missing_web_settings(settings: Settings) -> list[str]:
+    """The names of every setting ``auditor serve`` needs and cannot find (the web keys' variables)."""
+    web = settings.web
+    missing = []
+    needed = ((web.secret_key_env, "web.secret_key_env"), (web.encryption_key_env, "web.encryption_key_env"))
+    for env_name, key in needed:
+        try:
+            settings.secret(env_name, key=key)
+        except SecretsFileError:
+            raise  # the file itself is at fault (mode, syntax): its message says what to do
+        except ConfigError:
+            missing.append(env_name or key)
+    return missing

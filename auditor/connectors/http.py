@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from auditor.errors import ConnectorError
+from auditor.metrics import record_rate_limit_wait
 
 log = logging.getLogger("auditor.http")
 
@@ -284,6 +285,8 @@ class HttpClient:
                     what = "rate limited" if rate_limited else f"server error {status}"
                     message = f"{what} after {attempts} attempts: {shown}: {self._info(response).message}"
                     raise self._error(message, status, retryable=True)
+                if rate_limited:
+                    record_rate_limit_wait(self.platform)
                 self._wait(attempt, self._hint(response))
                 continue
             raise self._failure(response, shown)

@@ -55,6 +55,9 @@ AGENCY_DOMAIN = "pixel-agency.example"
 BASE_DN = "dc=kwiatek,dc=example"
 PEOPLE_OU = f"ou=people,{BASE_DN}"
 LEAVERS_OU = f"ou=leavers,{BASE_DN}"
+GROUPS_OU = f"ou=groups,{BASE_DN}"
+GROUPS = {"marketing": "Marketing", "it": "IT"}
+"""Directory groups (groupOfNames under ``GROUPS_OU``): cn -> the department whose people are its members."""
 DORMANT_DAYS = 90
 MAX_ADMINS = 3
 INVITATION_MAX_AGE_DAYS = 30
@@ -98,6 +101,7 @@ class Company:
     people_ou: str = PEOPLE_OU
     leavers_ou: str = LEAVERS_OU
     company_domains: list[str] = field(default_factory=lambda: [DOMAIN, ALIAS_DOMAIN])
+    groups: list[dict[str, list[str]]] = field(default_factory=list)  # group entries (GROUPS), after people
     directory_settings: dict[str, Any] = field(default_factory=lambda: directory_settings())
     policy_parameters: dict[str, Any] = field(default_factory=lambda: policy_parameters())
 
@@ -388,4 +392,16 @@ class PeopleGenerator:
         people = [p.entry() for p in self.persons]
         earlier = [*people[: self.cast_count], self.cast["ghost"].entry(), *people[self.cast_count:]]
         return Company(seed=seed, size=size, now=self.now, people=people, earlier_people=earlier,
-                       tenants=[t.tenant() for t in tenants], ghost_uid=self.cast["ghost"].uid)
+                       tenants=[t.tenant() for t in tenants], ghost_uid=self.cast["ghost"].uid,
+                       groups=group_entries(people))
+
+
+def group_entries(people: list[dict[str, list[str]]]) -> list[dict[str, list[str]]]:
+    """The ``GROUPS`` as groupOfNames entries: everyone of the department, leavers included (a directory keeps
+    memberships after a departure; rules about groups judge active people only)."""
+    entries = []
+    for cn, department in GROUPS.items():
+        members = [e["dn"][0] for e in people if e.get("departmentNumber") == [department]]
+        entries.append({"dn": [f"cn={cn},{GROUPS_OU}"], "objectClass": ["top", "groupOfNames"], "cn": [cn],
+                        "member": members})
+    return entries

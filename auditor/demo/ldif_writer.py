@@ -77,7 +77,9 @@ def entries_ldif(entries: Iterable[Entry], *, version: bool = False) -> str:
 def ldif_text(company: Company, *, earlier: bool = False, version: bool = False) -> str:
     """The company's directory as LDIF: base entries first, then ``people`` (or ``earlier_people``)."""
     people = company.earlier_people if earlier else company.people
-    return entries_ldif([*base_entries(company), *people], version=version)
+    groups_ou = [{"dn": [g["dn"][0].split(",", 1)[1]], "objectClass": ["top", "organizationalUnit"],
+                  "ou": ["groups"]} for g in company.groups[:1]]
+    return entries_ldif([*base_entries(company), *people, *groups_ou, *company.groups], version=version)
 
 
 def write_ldif(company: Company, path: str | Path, *, earlier: bool = False, version: bool = False) -> Path:

@@ -43,7 +43,7 @@ class SandboxPlatform:
     service_accounts: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     policy_parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)  # file name -> text written into the demo workspace
+    files: dict[str, str | bytes] = field(default_factory=dict)  # file name -> text (or bytes) put in the workspace
     token_env: str | None = None  # env var holding the token (default AUDITOR_<KIND>_TOKEN)
     extra_tokens: dict[str, str] = field(default_factory=dict)  # env var -> further placeholder token in data
     revocation: bool = False  # the demo enables revocation on it

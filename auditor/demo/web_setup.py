@@ -116,15 +116,23 @@ def terminal_qr(text: str) -> str:
     return out.getvalue()
 
 
-def demo_login_banner(username: str, password: str, totp_secret: str, url: str, *, issuer: str = "auditor") -> str:
-    """What ``auditor demo`` prints before serving: where to go, the credentials, the QR code to scan."""
+def demo_login_banner(username: str, password: str, totp_secret: str, url: str, *, issuer: str = "auditor",
+                      serve_command: str | None = None) -> str:
+    """What ``auditor demo`` prints: where to go, the credentials, the QR code to scan; with ``serve_command``
+    (``--no-serve``) the command that starts the web UI later instead of "press Ctrl+C"."""
     uri = provisioning_uri(totp_secret, username, issuer)
     grouped = " ".join(totp_secret[i : i + 4] for i in range(0, len(totp_secret), 4))
+    ending = (
+        f"Start the web UI with:\n  {serve_command}\n"
+        "These demo credentials change every time `auditor demo` runs.\n"
+        if serve_command
+        else "These demo credentials change every time `auditor demo` starts. Press Ctrl+C to stop.\n"
+    )
     return (
-        f"\nWeb UI: {url}\n"
+        f"\nWeb UI: {url}" + (" (once started)" if serve_command else "") + "\n"
         f"  username:    {username}\n"
         f"  password:    {password}\n"
         f"  TOTP secret: {grouped}   (add it to an authenticator app, or scan the QR code below)\n\n"
         f"{terminal_qr(uri)}\n"
-        "These demo credentials change every time `auditor demo` starts. Press Ctrl+C to stop.\n"
+        f"{ending}"
     )

@@ -83,6 +83,7 @@ def demo_config_text(company: Company, tenants: list[SandboxPlatform]) -> str:
         "# auditor demo workspace: the fictional shop of auditor.demo.company, served by the built-in\n"
         f"# emulators (base_url {sandbox_url('KIND')}). Tokens are random sandbox values in secrets.env.\n",
         'secrets_file = "secrets.env"\n',
+        'timezone = "Europe/Warsaw"\n',
         toml_table("[storage]", {"url": "sqlite:///auditor.db"}),
         toml_table("[sandbox]", {"company_seed": company.seed, "epoch": company.now}),
         toml_table("[directory]", {"kind": "ldif", "path": "people.ldif", **company.directory_settings}),
@@ -94,6 +95,7 @@ def demo_config_text(company: Company, tenants: list[SandboxPlatform]) -> str:
     for entry in (e for t in tenants for e in t.links):
         parts.append(toml_table("[[matching.links]]", entry))
     parts.append(toml_table("[policies]", {"parameters_file": "policy-parameters.yaml"}))
+    parts.append(toml_table("[reports]", {"organisation": company.name}))
     parts.append(toml_table("[offboarding]", {"revocation_platforms": [t.name for t in tenants if t.revocation]}))
     parts.append(toml_table("[dsar]", {
         "controller_name": company.name, "contact_email": f"rodo@{company.domain}", "timezone": "Europe/Warsaw",
@@ -109,6 +111,7 @@ def sandbox_secret(template: str) -> str:
 def write_private(path: Path, text: str) -> None:
     """Write a file readable by its owner only."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file existed with a wider mode
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
 
@@ -135,7 +138,10 @@ def create_workspace(directory: Path, *, now: datetime | None = None) -> Path:
     })
     for tenant in tenants:
         for name, text in tenant.files.items():
-            (directory / name).write_text(text, encoding="utf-8")
+            if isinstance(text, bytes):  # e.g. a SQLite copy of a shop's database (Magento)
+                (directory / name).write_bytes(text)
+            else:
+                (directory / name).write_text(text, encoding="utf-8")
     write_private(directory / "secrets.env", "".join(f"{k}={v}\n" for k, v in sorted(tokens.items())))
     (directory / "policy-parameters.yaml").write_text(
         "# Parameters this shop has approved for the shipped rules.\n"
@@ -146,7 +152,8 @@ def create_workspace(directory: Path, *, now: datetime | None = None) -> Path:
     return config_path
 
 
-def run_demo(directory: Path, *, progress: Callable[[str], None] | None = None) -> tuple[Any, Path]:
+def run_demo(directory: Path, *, progress: Callable[[str], None] | None = None,
+             on_platform: Callable[[str, str, str], None] | None = None) -> tuple[Any, Path]:
     """Create (or reuse) the workspace and scan it; return the scan summary and the config path.
 
     A new workspace first records last month's directory export (``people-earlier.ldif``), so the demo
@@ -165,4 +172,10 @@ def run_demo(directory: Path, *, progress: Callable[[str], None] | None = None) 
             update={"path": HISTORY_LDIF})})
         count = sync_directory(earlier, now=datetime.now(UTC) - timedelta(days=HISTORY_AGE_DAYS))
         progress(f"directory history: {count} people from the export of {HISTORY_AGE_DAYS} days ago")
-    return run_scan(settings, trigger="demo", progress=progress), config_path
+    summary = run_scan(settings, trigger="demo", progress=progress, on_platform=on_platform)
+    if fresh:
+        from auditor.demo.reviews import seed_campaigns
+
+        ids = seed_campaigns(settings, datetime.now(UTC))
+        progress(f"access reviews: campaign #{ids[0]} finished with its evidence, #{ids[1]} in progress")
+    return summary, config_path

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from auditor.config import Settings
+from auditor.directory.duplicates import merge_duplicates, merge_entries
 from auditor.errors import ConfigError
 from auditor.model import Person
 
@@ -33,11 +34,13 @@ class Directory(ABC):
         """Probe the source (connect, bind, base DN readable / file parseable); raises DirectoryError."""
 
     def get(self, uid: str, *, now: datetime | None = None) -> Person | None:
-        """The person with this user id, or None. The default scans ``people()``; servers override it."""
-        for person in self.people(now or datetime.now(UTC)):
-            if person.uid.casefold() == uid.casefold():
-                return person
-        return None
+        """The person with this user id, or None. The default scans ``people()``; servers override it.
+
+        Several entries with the uid are merged (``merge_duplicates``): the strictest status wins.
+        """
+        wanted = uid.casefold()
+        matches = [p for p in self.people(now or datetime.now(UTC)) if p.uid.casefold() == wanted]
+        return merge_entries(matches) if matches else None
 
     def find_by_email(self, email: str, *, now: datetime | None = None) -> Person | None:
         """The person holding this address (mail or alias, case-insensitive), or None.
@@ -45,10 +48,8 @@ class Directory(ABC):
         The default scans ``people()``; servers override it with a filtered search.
         """
         wanted = email.strip().lower()
-        for person in self.people(now or datetime.now(UTC)):
-            if wanted in person.emails:
-                return person
-        return None
+        people = merge_duplicates(self.people(now or datetime.now(UTC)))
+        return next((person for person in people if wanted in person.emails), None)
 
 
 def open_directory(settings: Settings) -> Directory:

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from auditor.config import DirectorySettings
 from auditor.directory.base import Directory
+from auditor.directory.groups import GroupIndex, is_group_entry, ranged_members
 from auditor.directory.mapping import EntryMapper, is_person_entry, is_under, normalize_dn
 from auditor.errors import DirectoryError
 from auditor.model import Person
@@ -35,10 +37,26 @@ class LdifRecord:
     attributes: dict[str, list[str | bytes]] = field(default_factory=dict)
 
 
-def parse_ldif(lines: Iterable[bytes], *, source: str) -> Iterator[LdifRecord]:
-    """Parse LDIF from raw lines (bytes, with or without line ends); ``source`` names the file in errors."""
+MAX_LINE_BYTES = 1024 * 1024
+"""Default longest logical line (an attribute with its folded value): 1 MiB (a photo fits, 200 MB does not)."""
+MAX_FILE_BYTES = 512 * 1024 * 1024
+"""Default largest LDIF file: 512 MiB."""
+
+
+def _bounded_lines(handle: BinaryIO, limit: int) -> Iterator[bytes]:
+    """The lines of ``handle``, each read with at most ``limit + 1`` bytes (a longer one is cut there)."""
+    while line := handle.readline(limit + 1):
+        yield line
+
+
+def parse_ldif(lines: Iterable[bytes], *, source: str, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[LdifRecord]:
+    """Parse LDIF from raw lines (bytes, with or without line ends); ``source`` names the file in errors.
+
+    A physical or logical (folded) line longer than ``max_line_bytes`` is refused with its line number.
+    """
     record: list[tuple[int, str]] = []
     pending: list[str] = []
+    pending_size = 0
     pending_line = 0
     first_record = True
 
@@ -67,6 +85,8 @@ def parse_ldif(lines: Iterable[bytes], *, source: str) -> Iterator[LdifRecord]:
 
     number = 0
     for number, raw in enumerate(lines, 1):
+        if len(raw.rstrip(b"\r\n")) > max_line_bytes:
+            raise fail(number, f"line longer than {max_line_bytes} bytes (directory.ldif_max_line_bytes)")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -78,11 +98,16 @@ def parse_ldif(lines: Iterable[bytes], *, source: str) -> Iterator[LdifRecord]:
             if not pending:
                 raise fail(number, "continuation line (leading space) without a line to continue")
             pending.append(text[1:])
+            pending_size += len(raw) - 1
+            if pending_size > max_line_bytes:
+                raise fail(pending_line, f"value folded over several lines is longer than {max_line_bytes} "
+                                         "bytes (directory.ldif_max_line_bytes)")
         elif not text:
             yield from flush_record()
         else:
             flush_line()
             pending.append(text)
+            pending_size = len(raw)
             pending_line = number
     yield from flush_record()
 
@@ -99,6 +124,9 @@ def _build_record(lines: list[tuple[int, str]], fail: _Fail) -> LdifRecord:
                 raise fail(number, f"a record must start with 'dn:', found {name!r}")
             record = LdifRecord(dn=str(value).strip(), line=first_line)
             continue
+        if lower == "dn":
+            raise fail(number, f"second 'dn:' in one record (the record began on line {first_line}); "
+                               "records must be separated by a blank line")
         if lower == "changetype":
             if str(value).strip().lower() != "add":
                 raise fail(number, f"change records (changetype: {value}) are not supported")
@@ -131,14 +159,23 @@ def _attribute_value(number: int, text: str, fail: _Fail) -> tuple[str, str | by
     return name, rest.lstrip(" ")
 
 
-def read_ldif(path: Path) -> Iterator[LdifRecord]:
-    """Stream the records of an LDIF file; DirectoryError names the file and line of any problem."""
+def read_ldif(path: Path, *, max_bytes: int = MAX_FILE_BYTES,
+              max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[LdifRecord]:
+    """Stream the records of an LDIF file; DirectoryError names the file and line of any problem.
+
+    A file larger than ``max_bytes`` is refused before parsing; no line is read past ``max_line_bytes``.
+    """
     try:
         handle = path.open("rb")
+        size = path.stat().st_size
     except OSError as exc:
         raise DirectoryError(f"{path}: cannot read LDIF file: {exc.strerror}") from None
     with handle:
-        yield from parse_ldif(handle, source=str(path))
+        if size > max_bytes:
+            raise DirectoryError(f"{path}: {size} bytes is more than the {max_bytes} allowed "
+                                 "(directory.ldif_max_bytes)")
+        yield from parse_ldif(_bounded_lines(handle, max_line_bytes), source=str(path),
+                              max_line_bytes=max_line_bytes)
 
 
 class LdifDirectory(Directory):
@@ -154,20 +191,43 @@ class LdifDirectory(Directory):
         return f"LdifDirectory({str(self.path)!r})"
 
     def people(self, now: datetime) -> Iterator[Person]:
-        """Stream the people of the file (status computed against ``now``)."""
+        """Stream the people of the file (status computed against ``now``) with their groups.
+
+        Groups come from group entries (``member``/``uniqueMember``, nesting resolved) and ``memberOf``; the
+        file is read twice, first for its group entries, so people may come before their groups.
+        """
         mapper = EntryMapper(self.settings, now)
-        for record in read_ldif(self.path):
+        index = GroupIndex()
+        for record in self._records():
+            if is_group_entry(record.attributes):
+                try:
+                    members = [m for name in ("member", "uniqueMember")
+                               for m in ranged_members(record.dn, _named(record.attributes, name), None, name)]
+                    index.add_group(record.dn, members)
+                except DirectoryError as exc:
+                    raise DirectoryError(f"{self.path}: line {record.line}: {exc}") from None
+        for record in self._records():
+            if not is_person_entry(record.attributes):
+                continue
+            try:
+                person = mapper.map(record.dn, record.attributes)
+            except DirectoryError as exc:
+                raise DirectoryError(f"{self.path}: line {record.line}: {exc}") from None
+            member_of = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+                         for v in _named(record.attributes, "memberOf").get("memberOf", [])]
+            person.groups = index.groups_of(record.dn, member_of)
+            yield person
+
+    def _records(self) -> Iterator[LdifRecord]:
+        """The records of the file under ``base_dn``."""
+        limits = {"max_bytes": self.settings.ldif_max_bytes, "max_line_bytes": self.settings.ldif_max_line_bytes}
+        for record in read_ldif(self.path, **limits):
             try:
                 if self._base and not is_under(normalize_dn(record.dn), self._base):
                     continue
             except ValueError as exc:
                 raise DirectoryError(f"{self.path}: line {record.line}: {exc}") from None
-            if not is_person_entry(record.attributes):
-                continue
-            try:
-                yield mapper.map(record.dn, record.attributes)
-            except DirectoryError as exc:
-                raise DirectoryError(f"{self.path}: line {record.line}: {exc}") from None
+            yield record
 
     def check(self) -> None:
         """Parse the whole file; raises DirectoryError when it is malformed or holds no person entries."""
@@ -175,3 +235,10 @@ class LdifDirectory(Directory):
         if count == 0:
             where = f" under {self.settings.base_dn}" if self.settings.base_dn else ""
             raise DirectoryError(f"{self.path}: no person entries{where}")
+
+
+def _named(attributes: dict[str, list[str | bytes]], name: str) -> dict[str, list[str | bytes]]:
+    """The attributes whose name (before any option such as ``;range=``) is ``name``, case-insensitively."""
+    wanted = name.lower()
+    return {(name if key.lower() == wanted else key): values for key, values in attributes.items()
+            if key.split(";", 1)[0].lower() == wanted}

@@ -135,13 +135,18 @@ def filetime_to_datetime(value: int) -> datetime | None:
         raise ValueError(f"FILETIME {value} is out of range") from exc
 
 
-@lru_cache(maxsize=4096)  # the same DN is split for base, leavers and manager checks; managers repeat
+@lru_cache(maxsize=65536)  # the same DN is split for base, leavers and manager checks; managers repeat
 def split_dn(dn: str) -> tuple[tuple[str, str], ...]:
     """Split a DN into ``(attribute, value)`` pairs (first AVA of each RDN), unescaping the values.
 
     Attribute names are lower-cased; values keep their case. Raises ValueError when an RDN has no ``=``.
     Tolerates spaces around separators (``uid=a, ou=People``), which ldap3's parser rejects.
     """
+    if "\\" not in dn and "+" not in dn:  # the common case: no escapes, single-valued RDNs
+        pairs = [part.partition("=") for part in dn.split(",")]
+        if all(sep and attribute.strip() for attribute, sep, _ in pairs):
+            return tuple((attribute.strip().lower(), value.strip()) for attribute, _, value in pairs)
+        raise ValueError(f"not a DN: {dn!r}")
     rdns: list[tuple[str, str]] = []
     for part in _split_unescaped(dn, ","):
         ava = _split_unescaped(part, "+")[0]
@@ -156,7 +161,7 @@ def split_dn(dn: str) -> tuple[tuple[str, str], ...]:
     return tuple(rdns)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def normalize_dn(dn: str) -> tuple[tuple[str, str], ...]:
     """A comparable form of a DN (attribute names and values case-folded), for "is under" tests."""
     return tuple((attribute, value.casefold()) for attribute, value in split_dn(dn))
@@ -299,6 +304,11 @@ class EntryMapper:
 
     def map(self, dn: str, attributes: Mapping[str, AttributeValues]) -> Person:
         """Normalise one entry; raises DirectoryError naming the DN and attribute of a malformed value."""
+        return self.map_with_expiry(dn, attributes)[0]
+
+    def map_with_expiry(self, dn: str, attributes: Mapping[str, AttributeValues]) -> tuple[Person, datetime | None]:
+        """``map`` plus the account's expiry instant (None: never), the one way ``now`` enters the result:
+        an entry mapped before its expiry must be mapped again once it has passed."""
         entry = _Entry(dn, attributes)
         uid = entry.first(*self._uid_attributes)
         if uid is None:
@@ -312,8 +322,7 @@ class EntryMapper:
             kind=classify_kind(entry.all("employeeType")) or PersonKind.EMPLOYEE,
             dn=dn,
         )
-        self._apply_status(entry, person)
-        return person
+        return person, self._apply_status(entry, person)
 
     def _emails(self, entry: _Entry) -> tuple[str, ...]:
         emails = [value.lower() for value in entry.all("mail")]
@@ -337,7 +346,7 @@ class EntryMapper:
         attribute, rdn_value = rdns[0]
         return rdn_value if attribute in ("uid", "cn", "samaccountname") else None
 
-    def _apply_status(self, entry: _Entry, person: Person) -> None:
+    def _apply_status(self, entry: _Entry, person: Person) -> datetime | None:
         changed = None
         for attribute in self._changed_attributes:
             changed = entry.time(attribute)
@@ -382,6 +391,7 @@ class EntryMapper:
             if rule.status and rule.status != person.status:
                 person.status = PersonStatus(rule.status)
                 person.status_changed = None if person.status is PersonStatus.ACTIVE else changed
+        return expires
 
     @staticmethod
     def _expiry(entry: _Entry) -> datetime | None:

@@ -23,6 +23,7 @@ from auditor.dsar import letter
 from auditor.dsar.errors import PackError
 from auditor.dsar.model import CATEGORIES, CATEGORY_COLUMNS, Collection
 from auditor.output import write_csv
+from auditor.private_files import private_folder, write_private
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "dsar-export.schema.json"
 FORMAT, VERSION = "auditor-dsar-export", 1
@@ -175,11 +176,11 @@ def write_pack(pack: Pack, out_dir: Path) -> list[Path]:
     """Write the pack's files into ``out_dir`` (created if needed); PackError names the folder on failure."""
     written: list[Path] = []
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(out_dir)
         for name, data in pack.files.items():
             target = out_dir / name
             temporary = out_dir / f".{name}.tmp"
-            temporary.write_bytes(data)
+            write_private(temporary, data)
             os.replace(temporary, target)
             written.append(target)
     except OSError as exc:

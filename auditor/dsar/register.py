@@ -34,6 +34,7 @@ from auditor.dsar.vocabulary import (  # noqa: F401 - the register's vocabulary,
     STATUSES,
     WAITING,
     WITHDRAWN,
+    check_language,
 )
 
 _STOP_STATUS = {deadlines.IDENTITY: IDENTITY_UNVERIFIED, deadlines.CLARIFICATION: WAITING}
@@ -214,6 +215,10 @@ def open_request(session: Session, *, name: str, emails: Iterable[str], request_
         raise DsarError(f"type: unknown value {request_type!r} (expected one of {', '.join(REQUEST_TYPES)})")
     if channel not in CHANNELS:
         raise DsarError(f"channel: unknown value {channel!r} (expected one of {', '.join(CHANNELS)})")
+    try:
+        check_language(language)
+    except ValueError as exc:
+        raise DsarError(str(exc)) from None
     cleaned, kept_handles = _clean_emails(emails), _clean_handles(handles)
     if not cleaned and not kept_handles:
         raise DsarError("email: at least one e-mail address (or a platform handle) of the subject is required")

@@ -24,10 +24,11 @@ from auditor.dsar import collect as collecting
 from auditor.dsar import erasure, pack, register
 from auditor.dsar import records as stored
 from auditor.dsar import tables as dsar_tables  # noqa: F401 - registers the tables before the database is opened
-from auditor.dsar.errors import TransitionRefused
+from auditor.dsar.errors import DsarError, TransitionRefused
 from auditor.dsar.model import Collection
 from auditor.dsar.processing import records_of_processing
 from auditor.dsar.retention import apply_retention
+from auditor.dsar.vocabulary import check_language
 from auditor.errors import AuditorError, ConfigError
 from auditor.storage.db import Database, open_database
 
@@ -41,8 +42,13 @@ def timezone_of(settings: Settings) -> ZoneInfo:
                           f"{settings.dsar.timezone!r}") from exc
 
 
+def current_time() -> datetime:
+    """The wall clock, read here only (when a caller passes no ``now``), so that tests can fix it."""
+    return datetime.now(UTC)
+
+
 def _clock(settings: Settings, now: datetime | None) -> tuple[datetime, date]:
-    now = now or datetime.now(UTC)
+    now = now or current_time()
     return now, now.astimezone(timezone_of(settings)).date()
 
 
@@ -158,7 +164,13 @@ def collect_for_request(settings: Settings, request_id: int, *, actor: str, now:
 def make_pack(settings: Settings, request_id: int, *, actor: str, language: str | None = None,
               now: datetime | None = None, factory: collecting.ConnectorFactory | None = None,
               db: Database | None = None) -> pack.Pack:
-    """Collect, build the answer pack and record its SHA-256 in the register (nothing is written to disk)."""
+    """Collect, build the answer pack and record its SHA-256 in the register (nothing is written to disk).
+
+    ``language`` must be one of ``vocabulary.LANGUAGES`` (DsarError otherwise, before anything is collected)."""
+    try:
+        check_language(language)
+    except ValueError as exc:
+        raise DsarError(str(exc)) from None
     now, today = _clock(settings, now)
     collection = collect_for_request(settings, request_id, actor=actor, now=now, factory=factory, db=db)
     with _session(settings, db) as session:

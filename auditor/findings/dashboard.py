@@ -1,5 +1,6 @@
 """The dashboard's view-model: open findings by severity, category and platform, the trend over the last scans,
-what the latest scan changed, platforms that could not be verified, and the last and next scans.
+what the latest scan changed, platforms that could not be verified, each platform's coverage (what it does not
+expose: notes, never counted as open findings) and the last and next scans.
 
 A fixed number of grouped queries; nothing grows with the number of findings but the database's own work.
 """
@@ -14,7 +15,9 @@ from sqlmodel import Session
 
 from auditor.accounts.tables import FindingTriage
 from auditor.findings.lifecycle import OPEN
+from auditor.findings.queries import not_coverage
 from auditor.model import CATEGORIES, Severity
+from auditor.policy.engine import COVERAGE
 from auditor.storage.tables import Finding, FindingEvent, Scan, ScanPlatform
 
 TREND_SCANS = 12
@@ -30,8 +33,24 @@ CHANGE_GROUPS = {
 
 
 def _open_by(session: Session, column: Any) -> dict[Any, int]:
-    rows = session.exec(select(column, func.count()).where(_F.c.status == OPEN).group_by(column))
+    rows = session.exec(
+        select(column, func.count()).where(_F.c.status == OPEN, not_coverage()).group_by(column)
+    )
     return {key: count for key, count in rows}
+
+
+def coverage(session: Session) -> list[dict[str, Any]]:
+    """The open coverage notes (what each platform does not expose), grouped per platform, platforms in
+    order; each note keeps its rule, evidence and id for its readable text and link."""
+    rows = session.exec(
+        select(_F.c.id, _F.c.rule, _F.c.platform, _F.c.message, _F.c.evidence, _F.c.outcome)
+        .where(_F.c.status == OPEN, _F.c.outcome == COVERAGE)
+        .order_by(_F.c.platform, _F.c.rule)
+    ).mappings()
+    platforms: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        platforms.setdefault(row["platform"] or "directory-wide", []).append(dict(row))
+    return [{"platform": name, "notes": notes} for name, notes in platforms.items()]
 
 
 def open_counts(session: Session) -> dict[str, list[tuple[str, int]]]:
@@ -83,7 +102,8 @@ def latest_changes(session: Session, scan_id: int | None) -> dict[str, Any]:
         return changes
     events = FindingEvent.__table__
     rows = session.exec(
-        select(events.c.change, func.count()).where(events.c.scan_id == scan_id).group_by(events.c.change)
+        select(events.c.change, func.count()).join(_F, events.c.finding_id == _F.c.id)
+        .where(events.c.scan_id == scan_id, not_coverage()).group_by(events.c.change)
     )
     for change, count in rows:
         group = CHANGE_GROUPS.get(change)
@@ -103,9 +123,10 @@ def _sample(session: Session, scan_id: int, group: str) -> list[dict[str, Any]]:
     sample: list[dict[str, Any]] = []
     for severity in reversed(list(Severity)):
         rows = session.exec(
-            select(_F.c.id, _F.c.severity, _F.c.category, _F.c.message)
+            select(_F.c.id, _F.c.rule, _F.c.severity, _F.c.category, _F.c.message, _F.c.evidence)
             .join(events, events.c.finding_id == _F.c.id)
-            .where(events.c.scan_id == scan_id, events.c.change.in_(names), _F.c.severity_rank == severity.rank)
+            .where(events.c.scan_id == scan_id, events.c.change.in_(names), _F.c.severity_rank == severity.rank,
+                   not_coverage())
             .limit(CHANGE_SAMPLE - len(sample))
         ).mappings()
         sample += [dict(row) for row in rows]
@@ -145,7 +166,8 @@ def dashboard(session: Session) -> dict[str, Any]:
     unassigned = session.exec(
         select(func.count())
         .select_from(_F.outerjoin(triage, triage.c.finding_id == _F.c.id))
-        .where(_F.c.status == OPEN, _F.c.severity_rank >= Severity.HIGH.rank, triage.c.assignee.is_(None))
+        .where(_F.c.status == OPEN, _F.c.severity_rank >= Severity.HIGH.rank, triage.c.assignee.is_(None),
+               not_coverage())
     ).scalar_one()
     return {
         "counts": open_counts(session),
@@ -154,6 +176,7 @@ def dashboard(session: Session) -> dict[str, Any]:
         "changes_scan": evaluated,
         "unverified": [p for p in platforms if p["status"] != "complete"],
         "platforms": platforms,
+        "coverage": coverage(session),
         "last_scan": dict(last) if last else None,
         "next_scan": next_scheduled(session),
         "urgent_unassigned": int(unassigned),

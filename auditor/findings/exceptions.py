@@ -103,7 +103,7 @@ def load_exceptions(path: Path | None) -> list[RiskException]:
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{path}: cannot read risk exceptions file: {exc}") from exc
     try:
-        data = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_loader())  # noqa: S506  # nosec B506: a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
     if data is None:

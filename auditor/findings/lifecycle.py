@@ -4,10 +4,16 @@ Pure functions, no I/O. The rules:
 
 - a verdict with a new fingerprint opens a finding; an open one that still fails stays open (``last_seen``
   and evidence move); a resolved one that fails again is reopened;
-- an open finding without a verdict is resolved only when its scope (platform, tenant) was read
-  completely in this scan; ``(None, None)`` is the directory-wide scope. A failed or partial platform
-  resolves nothing. A finding whose tenant is unknown (None) resolves when any tenant of its platform is
-  complete (so ``platform-not-verified`` findings clear once the platform is read again);
+- an open finding without a verdict is resolved only when every scope it depends on was read completely
+  in this scan (``Coverage``; ``(None, None)`` is the directory-wide scope). Within a tenant read in part
+  (``TenantSnapshot.incomplete_scopes``) a finding about an invitation, an app or a tenant setting depends
+  on ``tenant``; one about an asset on ``tenant`` + ``asset:<id>``; one about an account on ``tenant`` +
+  ``account:<id>`` + every failed ``asset:*`` (its grants there are unknown), and a credential account
+  ``<principal>:<...>`` (a WordPress application password) also on ``account:<principal>``; dormancy and post-departure
+  activity also on ``events``; anything else (aggregated could-not-verify findings) on the whole tenant.
+  A tenant that failed as a whole (no scope named) resolves nothing. A finding whose tenant is unknown
+  (None) resolves when any tenant of its platform is complete (so ``platform-not-verified`` findings
+  clear once the platform is read again);
 - an active risk exception matching a failing finding mutes it (status ``accepted``); once expired it no
   longer mutes (back to ``open``, change ``exception_expired``) and is itself reported as a finding of
   rule ``risk-exception-expired``.
@@ -27,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor.findings.exceptions import RiskException
-from auditor.model import Severity, Verdict
+from auditor.model import Severity, Verdict, failures_confined_to_scopes
 
 OPEN = "open"
 RESOLVED = "resolved"
@@ -111,11 +117,83 @@ class ReconcileResult:
         return {name: counter.get(name, 0) for name in CHANGES}
 
 
-def scope_complete(platform: str | None, tenant: str | None, complete_scopes: set[Scope]) -> bool:
-    """Was this finding's scope read completely? A None tenant accepts any complete tenant of the platform."""
-    if (platform, tenant) in complete_scopes:
+TENANT_SCOPE = "tenant"
+EVENTS_SCOPE = "events"
+_EVENT_CATEGORIES = frozenset({"dormant_access", "post_departure_activity"})
+_TENANT_CATEGORIES = frozenset({"stale_invitation"})  # invitations are tenant-level lists
+_TENANT_SUBJECTS = ("tenant:", "app:", "token:")
+
+
+@dataclass(slots=True)
+class Coverage:
+    """What one scan read: tenants read completely, and tenants read in part with their failed scopes.
+
+    ``complete``: (platform, tenant) pairs read entirely, plus ``(None, None)`` when the directory was read;
+    ``partial``: (platform, tenant) -> {scope: reason} for tenants whose failures were confined to named
+    scopes. A tenant in neither (or named with no scope) failed as a whole.
+    """
+
+    complete: set[Scope] = field(default_factory=set)
+    partial: dict[Scope, dict[str, str]] = field(default_factory=dict)
+
+    def add(self, platform: str, tenant: str, complete: bool, incomplete_scopes: Mapping[str, str],
+            errors: Iterable[str] = ()) -> None:
+        """Record one tenant's snapshot: complete, partial (named scopes) or failed (nothing named, or an
+        error that no named scope accounts for)."""
+        if complete:
+            self.complete.add((platform, tenant))
+        elif failures_confined_to_scopes(incomplete_scopes, errors):
+            self.partial[(platform, tenant)] = dict(incomplete_scopes)
+
+
+def dependencies(state: FindingState, failed: Mapping[str, str]) -> set[str] | None:
+    """The scopes of its tenant a finding depends on (None: the whole tenant); ``failed`` names the tenant's
+    incomplete scopes (the account-level findings depend on each failed asset)."""
+    subject, category = state.subject, state.category
+    needed = {TENANT_SCOPE}
+    invitation = (state.evidence.get("facts") or {}).get("account.kind") == "invitation"
+    if subject.startswith("token:"):  # an inspected token also depends on its own inspection
+        return {*needed, subject}
+    if subject.startswith(_TENANT_SUBJECTS) or category in _TENANT_CATEGORIES or invitation:
+        return needed
+    if subject.startswith(("account:", "event:", "grant:")) and state.account:
+        needed.add(f"account:{state.account}")
+        needed.update(s for s in failed if s.startswith("account:") and state.account.startswith(f"{s[8:]}:"))
+        if state.asset:
+            needed.add(f"asset:{state.asset}")
+        elif not subject.startswith("grant:"):  # every role of the account counts, failed assets included
+            needed.update(scope for scope in failed if scope.startswith("asset:"))
+        if subject.startswith("event:") or category in _EVENT_CATEGORIES:
+            needed.add(EVENTS_SCOPE)
+        return needed
+    if subject.startswith("asset:") and state.asset:
+        return {*needed, f"asset:{state.asset}"}
+    return None
+
+
+def scope_complete(platform: str | None, tenant: str | None, complete_scopes: set[Scope] | Coverage,
+                   state: FindingState | None = None) -> bool:
+    """Was this finding's scope read completely? A None tenant accepts any complete tenant of the platform;
+    within a tenant read in part, ``state`` resolves when none of the scopes it depends on failed."""
+    coverage = complete_scopes if isinstance(complete_scopes, Coverage) else Coverage(complete=complete_scopes)
+    complete = coverage.complete
+    if (platform, tenant) in complete:
         return True
-    return tenant is None and platform is not None and any(p == platform for p, _ in complete_scopes)
+    if tenant is None:
+        return platform is not None and any(p == platform for p, _ in complete)
+    failed = coverage.partial.get((platform, tenant))
+    if not failed or state is None:
+        return False
+    needed = dependencies(state, failed)
+    return needed is not None and not needed & failed.keys()
+
+
+def unresolved_scopes(state: FindingState, coverage: Coverage) -> dict[str, str]:
+    """The failed scopes that kept ``state`` from resolving (empty when it could resolve or its tenant failed
+    as a whole)."""
+    failed = coverage.partial.get((state.platform, state.tenant), {})
+    needed = dependencies(state, failed)
+    return {scope: reason for scope, reason in failed.items() if needed is None or scope in needed}
 
 
 class _ExceptionIndex:
@@ -207,12 +285,12 @@ class _Reconciler:
             change = EXCEPTION_EXPIRED if expired is not None else UNMUTED
         self._change(state, change)
 
-    def resolve_missing(self, complete_scopes: set[Scope]) -> None:
-        """Resolve open or muted findings without a verdict whose scope was read completely."""
+    def resolve_missing(self, coverage: Coverage) -> None:
+        """Resolve open or muted findings without a verdict whose scopes were all read completely."""
         for fp, state in self.by_fp.items():
             if fp in self.seen or state.status == RESOLVED:
                 continue
-            if scope_complete(state.platform, state.tenant, complete_scopes):
+            if scope_complete(state.platform, state.tenant, coverage, state):
                 state.status, state.resolved_at = RESOLVED, self.now
                 self._change(state, RESOLVED_CHANGE)
 
@@ -260,7 +338,7 @@ def _expired_verdict(exc: RiskException, hits: list[tuple[Verdict, str]]) -> Ver
 def reconcile(
     existing: list[FindingState],
     verdicts: list[Verdict],
-    complete_scopes: set[Scope],
+    complete_scopes: set[Scope] | Coverage,
     exceptions: list[RiskException],
     now: datetime,
     scan_id: int | None,
@@ -268,6 +346,8 @@ def reconcile(
     policy_hashes: Mapping[str, str] | None = None,
 ) -> ReconcileResult:
     """Reconcile this scan's failing/unknown verdicts with the stored findings (see the module doc).
+
+    ``complete_scopes`` is a ``Coverage`` (or, for fully read tenants only, the set of their scopes).
 
     ``existing`` must hold every open or accepted finding plus any stored finding whose fingerprint a
     verdict has; states in it are updated in place. Duplicate verdicts (same fingerprint) count once.
@@ -292,5 +372,6 @@ def reconcile(
         if fp not in work.seen:
             work.seen.add(fp)
             work.apply(verdict, fp, None, None)
-    work.resolve_missing(complete_scopes)
+    coverage = complete_scopes if isinstance(complete_scopes, Coverage) else Coverage(complete=complete_scopes)
+    work.resolve_missing(coverage)
     return ReconcileResult(states=list(work.touched.values()), changes=work.changes, expired_exceptions=extra)

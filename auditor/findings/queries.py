@@ -13,15 +13,16 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, cast, false, func, not_, or_, select
 from sqlmodel import Session
 
 from auditor.accounts.tables import FindingComment, FindingTriage
 from auditor.findings.fields import EXPORT_FIELDS, FINDING_FIELDS
 from auditor.findings.lifecycle import STATUSES
 from auditor.model import CATEGORIES, Severity
+from auditor.policy.engine import COVERAGE
 from auditor.storage.db import Database
-from auditor.storage.tables import Finding, FindingEvent, RiskExceptionRow, Scan
+from auditor.storage.tables import DirectoryPerson, Finding, FindingEvent, InvAccount, InvAsset, RiskExceptionRow, Scan
 
 _F = Finding.__table__
 _T = FindingTriage.__table__
@@ -45,6 +46,8 @@ LIST_COLUMNS = (
     "asset",
     "role",
     "message",
+    "outcome",
+    "evidence",
     "first_seen",
     "last_seen",
     "exception_id",
@@ -60,8 +63,40 @@ SORTS: dict[str, tuple[str, ...]] = {
 """Sort name -> columns (``-`` for descending); always ends with the id so pages are stable."""
 
 
+TEXT_FIELDS = ("platform", "person", "rule", "assignee", "q", "not_q", "not_platform", "not_rule")
+MAX_TEXT = 200
+
+
 class FilterError(ValueError):
     """A filter value is not one of the allowed values (names the field)."""
+
+
+def contains_pattern(text: str) -> str:
+    """A case-insensitive LIKE pattern (escape ``\\``) for "contains ``text``"."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def text_match(text: str) -> ColumnElement[bool]:
+    """Findings whose person (uid, name, e-mail), account (id, e-mail, name) or asset (id, name) contains
+    ``text``; never NULL, so it can be negated for an exclude filter."""
+    pattern = contains_pattern(text)
+
+    def has(column: Any) -> ColumnElement[bool]:
+        return func.lower(func.coalesce(column, "")).like(pattern, escape="\\")
+
+    people, accounts, assets = DirectoryPerson.__table__, InvAccount.__table__, InvAsset.__table__
+    return or_(
+        false(),
+        has(_F.c.person), has(_F.c.account_email), has(_F.c.account), has(_F.c.asset),
+        func.coalesce(_F.c.person, "").in_(
+            select(people.c.uid).where(or_(has(people.c.display_name), has(cast(people.c.emails, String))))
+        ),
+        func.coalesce(_F.c.account, "").in_(
+            select(accounts.c.account_id).where(or_(has(accounts.c.name), has(cast(accounts.c.emails, String))))
+        ),
+        func.coalesce(_F.c.asset, "").in_(select(assets.c.asset_id).where(has(assets.c.name))),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +112,11 @@ class FindingFilter:
     rule: str | None = None
     assignee: str | None = None
     triage: str | None = None
+    q: str | None = None  # free text: person, e-mail, account, asset
+    not_q: str | None = None  # exclude findings whose person, e-mail, account or asset contains this
+    not_platform: str | None = None
+    not_category: str | None = None
+    not_rule: str | None = None
     sort: str = "severity"
 
     @classmethod
@@ -88,6 +128,7 @@ class FindingFilter:
         checks = {
             "status": (*STATUSES, "all"),
             "category": CATEGORIES,
+            "not_category": CATEGORIES,
             "severity": SEVERITY_VALUES,
             "triage": TRIAGE_STATES,
             "sort": tuple(SORTS),
@@ -95,8 +136,8 @@ class FindingFilter:
         for name, allowed in checks.items():
             if values[name] is not None and values[name] not in allowed:
                 raise FilterError(f"{name}: unknown value {values[name]!r}")
-        for name in ("platform", "person", "rule", "assignee"):
-            if values[name] is not None and len(values[name]) > 200:
+        for name in TEXT_FIELDS:
+            if values[name] is not None and len(values[name]) > MAX_TEXT:
                 raise FilterError(f"{name}: too long")
         return cls(**values)
 
@@ -108,7 +149,7 @@ class FindingFilter:
 
     def clauses(self) -> list[ColumnElement[bool]]:
         """The WHERE clauses of this filter."""
-        where: list[ColumnElement[bool]] = []
+        where: list[ColumnElement[bool]] = [not_coverage()]
         if self.status != "all":
             where.append(_F.c.status == self.status)
         if self.category:
@@ -129,12 +170,27 @@ class FindingFilter:
             where.append(_T.c.acknowledged_at.is_not(None))
         elif self.triage == "unacknowledged":
             where.append(_T.c.acknowledged_at.is_(None))
+        if self.q:
+            where.append(text_match(self.q))
+        if self.not_q:
+            where.append(not_(text_match(self.not_q)))
+        if self.not_platform:
+            where.append(func.coalesce(_F.c.platform, "") != self.not_platform)
+        if self.not_category:
+            where.append(_F.c.category != self.not_category)
+        if self.not_rule:
+            where.append(_F.c.rule != self.not_rule)
         return where
 
     @property
     def needs_triage(self) -> bool:
         """Whether the filter reads triage columns."""
         return bool(self.assignee or self.triage)
+
+
+def not_coverage() -> ColumnElement[bool]:
+    """Leaves out coverage notes (what a platform does not expose): they are shown per platform, not queued."""
+    return func.coalesce(_F.c.outcome, "") != COVERAGE
 
 
 def _order(sort: str) -> list[Any]:
@@ -184,6 +240,13 @@ def list_page(session: Session, flt: FindingFilter, page: int, page_size: int) -
     )
     rows = [dict(row) for row in session.exec(query).mappings()]
     return Page(rows=rows, total=total, page=page, page_size=page_size)
+
+
+def matching_ids(session: Session, flt: FindingFilter, limit: int) -> list[int]:
+    """The ids of the findings the filter matches, in id order, at most ``limit`` (select all matching)."""
+    source = _F.outerjoin(_T, _T.c.finding_id == _F.c.id) if flt.needs_triage else _F
+    query = select(_F.c.id).select_from(source).where(*flt.clauses()).order_by(_F.c.id).limit(limit)
+    return [row[0] for row in session.exec(query)]
 
 
 def facets(session: Session) -> dict[str, list[str]]:
@@ -240,10 +303,11 @@ def finding_detail(session: Session, finding_id: int) -> dict[str, Any] | None:
 
 
 def brief_rows(session: Session, finding_ids: list[int]) -> list[dict[str, Any]]:
-    """The findings of ``finding_ids`` in brief (id, severity, category, status, message), most severe first:
+    """The findings of ``finding_ids`` in brief (id, rule, severity, category, status, message, evidence: for its
+    readable text), most severe first:
     what a bulk action is about to change."""
     query = (
-        select(_F.c.id, _F.c.severity, _F.c.category, _F.c.status, _F.c.message)
+        select(_F.c.id, _F.c.rule, _F.c.severity, _F.c.category, _F.c.status, _F.c.message, _F.c.evidence)
         .where(_F.c.id.in_(finding_ids))
         .order_by(_F.c.severity_rank.desc(), _F.c.id)
     )

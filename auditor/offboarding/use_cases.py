@@ -173,7 +173,8 @@ def check_case(settings: Settings, case_id: int, *, now: datetime | None = None,
         if escalation is not None:
             from auditor.notify import deliver, escalation_notice
 
-            deliver(settings, escalation_notice(settings.notifications, case, escalation["remaining"]))
+            deliver(settings, escalation_notice(settings.notifications, case, escalation["remaining"],
+                                                settings.timezone))
         if closed and settings.offboarding.evidence_report:
             _attach_evidence(settings, database, case, now)
         with database.session(write=True, raw_integrity_errors=True) as session:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from auditor.errors import AuditorError
+from auditor.limits import TooDeep, ascii_int, json_loads
 
 TIMESTAMP_HEADER = "X-Auditor-Timestamp"
 SIGNATURE_HEADER = "X-Auditor-Signature"
@@ -92,9 +92,10 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime) 
     stamp = _header(headers, TIMESTAMP_HEADER)
     if not stamp:
         raise WebhookRejected(401, f"missing {TIMESTAMP_HEADER} header")
-    if not stamp.isdigit() or len(stamp) > 12:
+    seconds = ascii_int(stamp, max_digits=12)
+    if seconds is None:
         raise WebhookRejected(401, f"{TIMESTAMP_HEADER}: not a Unix time in seconds")
-    age = now.timestamp() - int(stamp)
+    age = now.timestamp() - seconds
     if abs(age) > TOLERANCE_SECONDS:
         raise WebhookRejected(401, f"{TIMESTAMP_HEADER}: {int(age)} s away from the server's clock "
                                    f"(at most {TOLERANCE_SECONDS} s): stale or replayed request")
@@ -107,9 +108,12 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime) 
 
 
 def parse(body: bytes) -> OffboardingRequest:
-    """The validated body; 400 for a body that is not a JSON object, 422 naming the first bad field."""
+    """The validated body; 400 for a body that is not a JSON object (or nests too deeply), 422 naming the first
+    bad field."""
     try:
-        data = json.loads(body)
+        data = json_loads(body)
+    except TooDeep as exc:
+        raise WebhookRejected(400, f"body: {exc}") from None
     except (ValueError, UnicodeDecodeError):
         raise WebhookRejected(400, "body: not valid JSON") from None
     if not isinstance(data, dict):

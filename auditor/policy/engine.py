@@ -5,6 +5,9 @@ returned), False fails, unknown is collected. The unknowns of one (rule, platfor
 ``could_not_verify`` verdict (severity low, outcome "unknown") with their count, up to 20 subjects and the
 reason ("the platform does not expose X" when its capabilities say so, else the missing value).
 
+When every reason is "the platform does not expose", the verdict's outcome is ``coverage`` (severity info):
+shown as the platform's coverage, kept out of open counts, charts and queues; other unknowns stay findings.
+
 Rules of category ``could_not_verify`` (``platform-not-verified``) report a failure with outcome "unknown":
 the verdict says the platform could not be verified, not that something is wrong on it. Snapshots that are
 incomplete are still evaluated; reconciliation resolves nothing in their scope.
@@ -23,6 +26,9 @@ from auditor.policy.subjects import FactBase
 
 MAX_UNKNOWN_SUBJECTS = 20
 COULD_NOT_VERIFY = "could_not_verify"
+COVERAGE = "coverage"
+"""The outcome of a could-not-verify verdict whose every reason is what the platform does not expose: a
+coverage note on the platform, not an open finding (a failed or partial fetch stays outcome "unknown")."""
 
 
 def evaluate(context: EvaluationContext, policies: Iterable[Policy]) -> list[Verdict]:
@@ -92,6 +98,7 @@ def _failed(policy: Policy, snapshot: TenantSnapshot, subject: Subject) -> Verdi
             "policy_hash": policy.content_hash,
             "facts": evidence_facts(policy, subject),
             "parameters": dict(policy.parameters),
+            "texts": {lang: dict(text) for lang, text in policy.texts.items()},
         },
     )
 
@@ -138,14 +145,15 @@ def _could_not_verify(policy: Policy, snapshot: TenantSnapshot, subjects: list[S
         missing.update(names)
     reason = reasons.most_common(1)[0][0]
     # a gap of the platform is information; a value that should have been there is a (low) problem
-    severity = Severity.INFO if all(r.startswith(NOT_EXPOSED) for r in reasons) else Severity.LOW
+    coverage = all(r.startswith(NOT_EXPOSED) for r in reasons)
+    severity = Severity.INFO if coverage else Severity.LOW
     count = len(subjects)
     noun = policy.resource if count == 1 else f"{policy.resource}s"
     return Verdict(
         rule=policy.id,
         category=COULD_NOT_VERIFY,
         severity=severity,
-        outcome="unknown",
+        outcome=COVERAGE if coverage else "unknown",
         subject=f"unverified:{policy.resource}",
         platform=snapshot.platform,
         tenant=snapshot.tenant.tenant_id,
@@ -159,5 +167,7 @@ def _could_not_verify(policy: Policy, snapshot: TenantSnapshot, subjects: list[S
             "reasons": dict(reasons.most_common()),
             "missing_facts": sorted(missing),
             "parameters": dict(policy.parameters),
+            "resource": policy.resource,
+            "names": {lang: text["name"] for lang, text in policy.texts.items()} or {"en": policy.title},
         },
     )

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from auditor.directory.groups import group_matches
 from auditor.matching import Link
 from auditor.model import AccountKind, Person, PersonKind, PersonStatus, TenantSnapshot
 
@@ -153,6 +154,48 @@ def _approved(subject: Subject, params: Mapping[str, Any]) -> bool:
     return subject.get("app", "app_id") in approved or subject.get("app", "token_ref") in approved
 
 
+def _partner_approved(subject: Subject, params: Mapping[str, Any]) -> bool | None:
+    """A partner whose id or name is in ``approved_partners`` (None for accounts that are not partners)."""
+    if subject.get("account", "kind") != AccountKind.PARTNER.value:
+        return None
+    approved = {str(item).strip().casefold() for item in params["approved_partners"]}
+    names = (subject.get("account", "id"), subject.get("account", "name"))
+    return any(name is not None and str(name).strip().casefold() in approved for name in names)
+
+
+def _agreement_end(value: Any) -> date | None:
+    """A parameter value as a date: a YAML date or an ISO 8601 ``YYYY-MM-DD`` string (None otherwise)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _partner_agreement(subject: Subject, params: Mapping[str, Any]) -> date | None:
+    if subject.get("account", "kind") != AccountKind.PARTNER.value:
+        return None
+    agreements = {str(key): value for key, value in params["partner_agreements"].items()}
+    value = agreements.get(str(subject.get("account", "id")))
+    return _agreement_end(value) if value is not None else None
+
+
+def _agreement_end_iso(subject: Subject, params: Mapping[str, Any]) -> str | None:
+    end = _partner_agreement(subject, params)
+    return end.isoformat() if end is not None else None
+
+
+def _agreement_expired(subject: Subject, params: Mapping[str, Any]) -> bool | None:
+    end = _partner_agreement(subject, params)
+    today = subject.get("tenant", "_scan_date")
+    return None if end is None or today is None else end < today
+
+
 def _two_factor_enforced(subject: Subject, params: Mapping[str, Any]) -> bool | None:
     actual = subject.get("tenant", "two_factor_required")
     if actual not in TWO_FACTOR_LEVELS:
@@ -229,6 +272,35 @@ def _check_approved(params: Mapping[str, Any]) -> str | None:
     return None if _is_str_list(params.get("approved_apps")) else "approved_apps: expected a list of app ids"
 
 
+def _check_partners(params: Mapping[str, Any]) -> str | None:
+    value = params.get("approved_partners")
+    if not isinstance(value, list) or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+        return "approved_partners: expected a list of partner ids or names"
+    return None
+
+
+def _check_agreements(params: Mapping[str, Any]) -> str | None:
+    value = params.get("partner_agreements")
+    if not isinstance(value, Mapping):
+        return "partner_agreements: expected a mapping of partner id -> agreement end date (YYYY-MM-DD)"
+    for key, end in value.items():
+        if _agreement_end(end) is None:
+            return f"partner_agreements: {key}: expected an agreement end date (YYYY-MM-DD), got {end!r}"
+    return None
+
+
+def _in_groups(subject: Subject, params: Mapping[str, Any]) -> bool | None:
+    """The linked person belongs (nested groups included) to one of ``allowed_groups`` (names or DNs)."""
+    groups = subject.get("person", "groups")
+    return None if groups is None else group_matches(groups, params["allowed_groups"])
+
+
+def _check_groups(params: Mapping[str, Any]) -> str | None:
+    if not _is_str_list(params.get("allowed_groups")):
+        return "allowed_groups: expected a list of group names or DNs"
+    return None
+
+
 def _check_required(params: Mapping[str, Any]) -> str | None:
     if params.get("required") not in TWO_FACTOR_LEVELS:
         return f"required: expected one of {', '.join(TWO_FACTOR_LEVELS)}"
@@ -243,14 +315,17 @@ _EMAILS = "account_emails"
 _NO_EMAIL = "the account has no email to match"
 _NO_PERSON = "the linked person is not in the directory"
 _NO_DEPARTURE = "the directory does not say when the person left"
+_NO_GROUPS = "the directory does not tell group membership, or the person is not in it"
 _NO_TENANT_2FA = "the platform did not report the tenant's 2FA policy"
 
 _SPECS: tuple[FactSpec, ...] = (
     # account
     FactSpec("account.id", "str", "platform account id"),
-    FactSpec("account.kind", "str", "user, system_user, invitation or app", _ACCOUNT_KINDS),
+    FactSpec("account.kind", "str", "user, system_user, invitation, app or partner", _ACCOUNT_KINDS),
     FactSpec("account.state", "str", "platform state: active, pending, marked_for_removal, ..."),
     FactSpec("account.name", "str", "display name on the platform"),
+    FactSpec("account.label", "str", "the account for people: its display name, else its email (unknown: "
+             "neither is exposed)"),
     FactSpec("account.role", "str", "tenant-level role, when the platform has one"),
     FactSpec("account.created_by", "str", "who created the account or sent the invitation"),
     FactSpec("account.emails", "list", "every email the platform reveals", capability=_EMAILS,
@@ -275,6 +350,21 @@ _SPECS: tuple[FactSpec, ...] = (
     FactSpec("account.grant_count", "int", "number of grants held"),
     FactSpec("account.grants", "list", "the grants held, as 'asset:role' ('tenant:role' for the tenant)"),
     FactSpec("account.admin_of_tenant", "bool", "holds a privileged grant on the tenant itself"),
+    FactSpec("account.privileged_grants", "list", "the privileged grants held, as 'asset:role'"),
+    FactSpec("account.assets", "list", "the assets held, as 'name (id)' ('tenant <name>' for the tenant)"),
+    FactSpec("account.access", "list", "the grants held, for people: {asset, kind, role, privileged} per grant "
+             "(asset: its name, else its id; kind 'tenant' for the tenant itself)"),
+    FactSpec("account.privileged_access", "list", "the privileged grants held, like account.access"),
+    FactSpec("account.partner_approved", "bool", "a partner whose id or name is in `approved_partners` "
+             "(partners only)", params=("approved_partners",), derive=_partner_approved, check=_check_partners,
+             missing="the account is not a partner"),
+    FactSpec("account.partner_agreement_end", "str", "end date of the partner's agreement in "
+             "`partner_agreements` (partners only; ISO 8601)", params=("partner_agreements",),
+             derive=_agreement_end_iso, check=_check_agreements,
+             missing="no agreement is recorded for this partner in partner_agreements"),
+    FactSpec("account.partner_agreement_expired", "bool", "the partner's agreement ended before the scan day",
+             params=("partner_agreements",), derive=_agreement_expired, check=_check_agreements,
+             missing="no agreement is recorded for this partner in partner_agreements"),
     FactSpec("account.two_factor", "bool", "2FA is on", capability="per_user_2fa",
              missing="the platform did not report this account's 2FA status"),
     FactSpec("account.last_activity", "str", "time of the last known activity (ISO 8601)",
@@ -311,6 +401,14 @@ _SPECS: tuple[FactSpec, ...] = (
              "change and the day after the end date", missing=_NO_DEPARTURE),
     FactSpec("person.days_since_departure", "int", "days since departure (departed or disabled only)",
              missing=_NO_DEPARTURE),
+    FactSpec("person.entry_count", "int", "directory entries holding this uid (more than 1: a duplicate "
+             "identity, judged on the strictest entry)", missing=_NO_PERSON),
+    FactSpec("person.entries", "list", "the DNs of those entries when there are several"),
+    FactSpec("person.groups", "list", "DNs of the directory groups the person belongs to, nested ones included "
+             "(AD: the primary group is not listed)", missing=_NO_GROUPS),
+    FactSpec("person.in_groups", "bool", "the person belongs to one of `allowed_groups` (group names or DNs, "
+             "nested membership counts)", missing=_NO_GROUPS, params=("allowed_groups",), derive=_in_groups,
+             check=_check_groups),
     # tenant
     FactSpec("tenant.id", "str", "tenant id"),
     FactSpec("tenant.name", "str", "tenant name"),
@@ -323,6 +421,8 @@ _SPECS: tuple[FactSpec, ...] = (
              params=("required",), derive=_two_factor_enforced, check=_check_required),
     FactSpec("tenant.fetch_complete", "bool", "every part of the fetch succeeded"),
     FactSpec("tenant.errors", "list", "what failed during the fetch"),
+    FactSpec("tenant.error_texts", "list", "what failed during the fetch, once each, with the names of the "
+             "assets it names (for people)"),
     FactSpec("tenant.error_count", "int", "number of fetch errors"),
     FactSpec("tenant.exposes_per_user_2fa", "bool", "the platform exposes per-user 2FA"),
     FactSpec("tenant.exposes_tenant_2fa", "bool", "the platform exposes the tenant 2FA policy"),

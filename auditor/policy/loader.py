@@ -17,8 +17,8 @@ import yaml
 from auditor.errors import PolicyError
 from auditor.policy.schema import Policy, compile_policy, parse_policy
 
-RESERVED_FILES = frozenset({"exceptions.yaml"})
-"""Files in the policies folder that are not rules."""
+RESERVED_FILES = frozenset({"exceptions.yaml", "automation-tools.yaml"})
+"""Files in the policies folder that are not rules (approved exceptions; the known automation tools)."""
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -57,7 +57,7 @@ def read_yaml(path: Path, *, what: str = "file") -> tuple[bytes, Any]:
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{path}: not UTF-8 text") from exc
     try:
-        return data, yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return data, yaml.load(text, Loader=_StrictLoader)  # noqa: S506  # nosec B506: a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark is not None else ""

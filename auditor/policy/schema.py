@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +34,8 @@ KNOWN_CONTROLS: dict[str, str] = {
     "ISO27001:2022 A.5.16": "Identity management",
     "ISO27001:2022 A.5.17": "Authentication information",
     "ISO27001:2022 A.5.18": "Access rights",
+    "ISO27001:2022 A.5.19": "Information security in supplier relationships",
+    "ISO27001:2022 A.5.20": "Addressing information security within supplier agreements",
     "ISO27001:2022 A.5.28": "Collection of evidence",
     "ISO27001:2022 A.5.34": "Privacy and protection of PII",
     "ISO27001:2022 A.6.5": "Responsibilities after termination or change of employment",
@@ -56,7 +58,8 @@ KNOWN_CONTROLS: dict[str, str] = {
     "NIST 800-53 IA-2(1)": "Multi-factor authentication to privileged accounts",
     "NIST 800-53 IA-2(8)": "Replay-resistant authentication",
 }
-"""Controls the shipped rules map to (docs/security-privacy.md section 5), reference -> title."""
+"""Controls the shipped rules map to, reference -> title (ISO/IEC 27001:2022 Annex A, SOC 2, CIS Controls v8,
+NIST SP 800-53 r5, as published)."""
 
 
 class _Strict(BaseModel):
@@ -68,6 +71,20 @@ class SeverityWhen(_Strict):
 
     when: Any
     severity: Severity
+
+
+LANGUAGES = ("en", "pl")
+"""The languages a rule's texts are written in (the report and UI languages)."""
+
+
+class RuleText(_Strict):
+    """A rule's wording in one language: its ``name`` (default: ``title``), a short ``title`` template and a
+    ``message`` template, both with ``{fact.*}`` / ``{param.*}`` placeholders rendered for people (names,
+    dates in the configured zone, Yes/No) by ``auditor.findings.texts``."""
+
+    name: str | None = None
+    title: str = Field(min_length=1)
+    message: str = Field(min_length=1)
 
 
 class PolicyFile(_Strict):
@@ -88,6 +105,8 @@ class PolicyFile(_Strict):
     severity_when: list[SeverityWhen] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
     """Further facts to keep as evidence (besides those the conditions and the message read)."""
+    texts: dict[Literal["en", "pl"], RuleText] = Field(default_factory=dict)
+    """The finding's title and message per language (their facts are kept as evidence)."""
 
     @field_validator("category")
     @classmethod
@@ -142,6 +161,8 @@ class Policy:
     require_facts: tuple[str, ...]
     """The facts ``require`` reads (explains an unknown verdict)."""
     render: Callable[[Subject], str]
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Language -> {name, title, message} templates (see ``RuleText``)."""
 
 
 def validation_message(error: ValidationError) -> str:
@@ -183,6 +204,12 @@ def compile_policy(spec: PolicyFile, *, parameters: Mapping[str, Any], path: Pat
     render = compiler.message(spec.message)
     for i, name in enumerate(spec.evidence):
         compiler.fact(name, f"evidence[{i}]")
+    texts: dict[str, dict[str, str]] = {}
+    for language, text in spec.texts.items():
+        for part in ("title", "message"):
+            compiler.message(getattr(text, part), f"texts.{language}.{part}")
+        texts[language] = {"name": text.name or spec.title,
+                           "title": text.title, "message": text.message}
     return Policy(
         id=spec.id,
         title=spec.title,
@@ -202,4 +229,5 @@ def compile_policy(spec: PolicyFile, *, parameters: Mapping[str, Any], path: Pat
         facts=tuple(compiler.facts),
         require_facts=tuple(require_compiler.facts),
         render=render,
+        texts=texts,
     )

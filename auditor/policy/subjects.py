@@ -7,6 +7,7 @@ the tenant are shared by every subject that reads them. Ages are computed agains
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -84,6 +85,9 @@ class FactBase:
             "days_since_end_date": None if person.end_date is None else (today - person.end_date).days,
             "departure": _iso(left),
             "days_since_departure": _days(self.now, left),
+            "entry_count": max(1, len(person.duplicates)),
+            "entries": list(person.duplicates),
+            "groups": list(person.groups) if person.groups is not None else None,
         }
 
     def snapshot(self, snapshot: TenantSnapshot) -> SnapshotFacts:
@@ -195,6 +199,7 @@ class SnapshotFacts:
             "two_factor_required": snap.tenant.two_factor_required,
             "fetch_complete": snap.complete,
             "errors": list(snap.errors),
+            "error_texts": self._error_texts(),
             "error_count": len(snap.errors),
             "exposes_per_user_2fa": caps.per_user_2fa,
             "exposes_tenant_2fa": caps.tenant_2fa,
@@ -202,9 +207,20 @@ class SnapshotFacts:
             "exposes_audit_log": caps.audit_log,
             "exposes_account_emails": caps.account_emails,
             "activity_since": _iso(snap.activity_since),
+            "_scan_date": self.now.date(),  # internal: the scan's day, for facts derived from dates
             "account_count": len(self.accounts),
             "admin_count": len(admins),
         }
+
+    def _error_texts(self) -> list[str]:
+        """The fetch errors once each, with each named asset's id followed by its name."""
+        named = {a.asset_id: a.name for a in self.snapshot.assets if a.name and len(a.asset_id) > 3}
+        texts: dict[str, None] = {}
+        for error in self.snapshot.errors:
+            for asset_id, name in named.items():
+                error = re.sub(rf"\b{re.escape(asset_id)}\b", f"“{name}”", error)
+            texts.setdefault(error, None)
+        return list(texts)
 
     def _holder(self, account_id: str) -> bool:
         """An account that holds its grants (invitations do not yet)."""
@@ -226,12 +242,17 @@ class SnapshotFacts:
             "kind": account.kind.value,
             "state": account.state,
             "name": account.name,
+            "label": account.name or (emails[0] if emails else None),
             "role": account.role,
             "created_by": account.created_by,
             "emails": emails or None,
             "privileged": any(g.privileged for g in grants),
             "grant_count": len(grants),
             "grants": [f"{g.asset_id or 'tenant'}:{g.role}" for g in grants],
+            "privileged_grants": [f"{g.asset_id or 'tenant'}:{g.role}" for g in grants if g.privileged],
+            "assets": self._asset_names(grants),
+            "access": [self._access(g) for g in grants],
+            "privileged_access": [self._access(g) for g in grants if g.privileged],
             "admin_of_tenant": any(g.privileged and g.asset_id is None for g in grants),
             "two_factor": account.two_factor,
             "age_days": _days(self.now, account.created_at),
@@ -242,16 +263,49 @@ class SnapshotFacts:
         person = self.base.person_facts(link.uid) if link is not None and link.uid else {}
         return account, facts, person
 
+    @cached_property
+    def asset_names(self) -> dict[str, str]:
+        """Display name per asset id: ``name (id)``, or the id alone when the asset has no name."""
+        return {a.asset_id: f"{a.name} ({a.asset_id})" if a.name else a.asset_id for a in self.snapshot.assets}
+
+    def _access(self, grant: Grant) -> dict[str, Any]:
+        """One grant for people: the asset's name (else its id) and kind, the platform's role name."""
+        if grant.asset_id is None:
+            asset, kind = self.snapshot.tenant.name or self.snapshot.tenant.tenant_id, "tenant"
+        else:
+            found = self.assets_by_id.get(grant.asset_id)
+            asset = (found.name if found is not None and found.name else grant.asset_id)
+            kind = found.kind if found is not None else None
+            tenant = self.snapshot.tenant
+            if grant.asset_id.rsplit(":", 1)[-1] == tenant.tenant_id and not (found and found.name):
+                asset, kind = tenant.name or tenant.tenant_id, kind or "tenant"  # the tenant itself, as an asset
+        return {"asset": asset, "kind": kind, "role": grant.role, "privileged": grant.privileged}
+
+    @cached_property
+    def assets_by_id(self) -> dict[str, Any]:
+        """The snapshot's assets by id."""
+        return {a.asset_id: a for a in self.snapshot.assets}
+
+    def _asset_names(self, grants: Iterable[Grant]) -> list[str]:
+        """The assets these grants are on, by name, once each in grant order ('tenant' for the tenant)."""
+        names: dict[str, None] = {}
+        for grant in grants:
+            if grant.asset_id is None:
+                names.setdefault(f"tenant {self.snapshot.tenant.name}", None)
+            else:
+                names.setdefault(self.asset_names.get(grant.asset_id, grant.asset_id), None)
+        return list(names)
+
     def _link_facts(self, account: Account, link: Link | None, emails: list[str]) -> dict[str, Any]:
         has_email = bool(emails)
         service = link.service_account if link is not None else None
         uid = link.uid if link is not None else None
         method = link.method if link is not None else None
         # no email is no excuse: an account that holds access and links to nobody is unmatched until an
-        # admin links it by hand (apps are principals of their own, judged by the app rules)
+        # admin links it by hand (apps and partners are principals of their own, judged by their own rules)
         if uid:
             linked: bool | None = True
-        elif account.kind != AccountKind.APP:
+        elif account.kind not in (AccountKind.APP, AccountKind.PARTNER):
             linked = False
         else:
             linked = None

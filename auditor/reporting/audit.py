@@ -1,6 +1,8 @@
 """The security audit's view-model: posture, trend, findings by severity / category / platform, the critical
 and high findings with evidence, exceptions in force, what could not be verified, the control appendix and
-the full finding list.
+the full finding list. Finding texts are the readable ones (``auditor.findings.texts``) in the report's
+language; coverage notes (what a platform does not expose) are a section of their own, never counted as open;
+the executive page names the people behind the worst open findings.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from auditor.findings.lifecycle import EXPIRED_EXCEPTION_RULE
+from auditor.findings.texts import Texts
 from auditor.model import CATEGORIES, Severity
 from auditor.reporting import data
 from auditor.reporting.base import ReportInputs
@@ -20,6 +23,7 @@ from auditor.storage.repository import stored_exceptions
 
 SEVERITIES = tuple(s.value for s in reversed(Severity))
 """critical first."""
+TOP_PEOPLE = 8
 
 
 def posture(by_severity: dict[str, int], unverified: int) -> str:
@@ -59,12 +63,42 @@ def _key_findings(rows: list[dict[str, Any]], inputs: ReportInputs) -> list[dict
         if group is None:
             info = inputs.rule(row["rule"])
             group = groups[row["rule"]] = {
-                "rule": row["rule"], "title": info.title, "severity": row["severity"],
+                "rule": row["rule"], "title": row.get("rule_name") or info.title, "severity": row["severity"],
                 "category": row["category"], "rationale": info.rationale, "remediation": info.remediation,
                 "compliance": list(info.compliance), "findings": [],
             }
         group["findings"].append(row)
     return sorted(groups.values(), key=lambda g: (-Severity(g["severity"]).rank, g["category"], g["rule"]))
+
+
+def top_people(rows: list[dict[str, Any]], limit: int = TOP_PEOPLE) -> list[dict[str, Any]]:
+    """The people behind the most severe open findings (for the executive page): per person the counts by
+    severity and the titles of their worst findings, worst person first."""
+    people: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if not row.get("person"):
+            continue
+        entry = people.setdefault(row["person"], {"person": row["person"], "name": row.get("person_name")
+                                                   or row["person"], "counts": Counter(), "titles": [],
+                                                   "platforms": set()})
+        entry["counts"][row["severity"]] += 1
+        entry["platforms"].add(row.get("platform") or "—")
+        if row["title"] not in entry["titles"]:
+            entry["titles"].append(row["title"])
+    ranked = sorted(people.values(), key=lambda e: (
+        tuple(-e["counts"].get(s, 0) for s in SEVERITIES), e["name"]))
+    return [{"person": e["person"], "name": e["name"], "counts": {s: e["counts"].get(s, 0) for s in SEVERITIES},
+             "worst": next(s for s in SEVERITIES if e["counts"].get(s)), "titles": e["titles"][:3],
+             "platforms": sorted(e["platforms"])} for e in ranked[:limit]]
+
+
+def _coverage(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Coverage notes per platform: what each platform does not expose (no findings, never passing)."""
+    platforms: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        platforms[row.get("platform") or "—"].append({"ref": row["ref"], "title": row["rule_name"],
+                                                     "text": row["message"]})
+    return [{"platform": name, "notes": notes} for name, notes in sorted(platforms.items())]
 
 
 def _exceptions(session: Session, inputs: ReportInputs) -> list[dict[str, Any]]:
@@ -123,10 +157,10 @@ def build_audit(session: Session, inputs: ReportInputs) -> dict[str, Any]:
     total = sum(counts["by_severity"].values())
     high_rank = Severity.HIGH.rank
     unverified_platforms = [p for p in platforms if p["status"] != "complete"]
-    listed = data.finding_rows(session, scope, limit=inputs.max_listed_findings)
-    detailed = data.finding_rows(session, scope, min_rank=high_rank, limit=inputs.max_detailed_findings)
-    for row in listed:
-        row["title"] = inputs.rule(row["rule"]).title
+    shown = Texts(language=inputs.language, timezone=inputs.timezone)
+    listed = data.finding_rows(session, scope, limit=inputs.max_listed_findings, shown=shown)
+    detailed = data.finding_rows(session, scope, min_rank=high_rank, limit=inputs.max_detailed_findings,
+                                 shown=shown)
     scan_ids = sorted({p["scan_id"] for p in platforms} | ({scan["id"]} if scan else set()))
     return {
         "organisation": inputs.organisation,
@@ -149,8 +183,10 @@ def build_audit(session: Session, inputs: ReportInputs) -> dict[str, Any]:
         "exceptions": _exceptions(session, inputs),
         "unverified": {
             "platforms": unverified_platforms,
-            "checks": data.finding_rows(session, scope, unverified_only=True),
+            "checks": data.finding_rows(session, scope, unverified_only=True, shown=shown),
         },
+        "coverage": _coverage(data.finding_rows(session, scope, coverage=True, shown=shown)),
+        "top_people": top_people(listed),
         "controls": _controls(session, inputs, counts["by_rule"]),
         "findings": listed,
         "findings_total": total,

@@ -36,6 +36,7 @@ class ReportInputs:
     exceptions: tuple[RiskException, ...] = ()
     catalogues: tuple[Catalogue, ...] = ()
     organisation: str | None = None
+    timezone: str | None = None
     by_manager: bool = False
     max_listed_findings: int = 2000
     max_detailed_findings: int = 500

@@ -37,17 +37,19 @@ def shorten(text: str, limit: int) -> str:
 
 
 def _svg(width: float, height: float, body: list[str], title: str) -> Markup:
-    return Markup(  # noqa: S704 - labels are escaped where they are put in, numbers are formatted here
+    return Markup(  # noqa: S704  # nosec B704: labels are escaped where they are put in, numbers are formatted here
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}pt" height="{height:.0f}pt" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(title)}">'
         + "".join(body) + "</svg>"
     )
 
 
-def bar_chart(bars: Sequence[Bar], *, title: str, width: float = 250, row: float = 14,
-              label_width: float = 105, label_chars: int = 22) -> Markup:
-    """Horizontal bars, one row per ``Bar`` (segments stacked), the total printed after each bar."""
-    height = max(len(bars), 1) * row + 4
+def bar_chart(bars: Sequence[Bar], *, title: str, width: float = 290, row: float = 14,
+              label_width: float = 165, label_chars: int = 38,
+              legend: Sequence[tuple[str, str]] = ()) -> Markup:
+    """Horizontal bars, one row per ``Bar`` (segments stacked), the total printed after each bar; with
+    ``legend`` ((label, colour) pairs) a key below the bars."""
+    height = max(len(bars), 1) * row + 4 + (14 if legend else 0)
     largest = max((bar.total for bar in bars), default=0) or 1
     room = width - label_width - 28
     body: list[str] = []
@@ -69,6 +71,12 @@ def bar_chart(bars: Sequence[Bar], *, title: str, width: float = 250, row: float
             f'<text x="{x + 3:.1f}" y="{y + row * 0.68:.1f}" font-family="{FONT}" font-size="7" '
             f'fill="#222">{bar.total}</text>'
         )
+    x, y = label_width, max(len(bars), 1) * row + 6
+    for name, colour in legend:
+        body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="7" height="7" fill="{colour}"/>')
+        body.append(f'<text x="{x + 9:.1f}" y="{y + 6:.1f}" font-family="{FONT}" font-size="6.5" '
+                    f'fill="#222">{escape(name)}</text>')
+        x += 14 + 3.6 * len(name)
     return _svg(width, height, body, title)
 
 
@@ -83,18 +91,22 @@ def severity_bars(counts: Mapping[str, int], labels: Mapping[str, str], *, title
     return bar_chart(bars, title=title)
 
 
-def stacked_by_severity(rows: Mapping[str, Mapping[str, int]], *, title: str, limit: int = 14) -> Markup:
-    """One bar per key (largest first, at most ``limit``), stacked by severity."""
+def stacked_by_severity(rows: Mapping[str, Mapping[str, int]], *, title: str, limit: int = 14,
+                        legend: Mapping[str, str] | None = None) -> Markup:
+    """One bar per key (largest first, at most ``limit``), stacked by severity, with a severity legend
+    (``legend``: severity -> its label; default the severity names)."""
     ordered = sorted(rows.items(), key=lambda item: (-sum(item[1].values()), item[0]))[:limit]
     bars = [
         Bar(label, tuple((counts.get(sev, 0), colour) for sev, colour in SEVERITY_COLOURS.items()))
         for label, counts in ordered
     ]
-    return bar_chart(bars, title=title, label_chars=24)
+    names = legend or {sev: sev for sev in SEVERITY_COLOURS}
+    key = [(names.get(sev, sev), colour) for sev, colour in SEVERITY_COLOURS.items()]
+    return bar_chart(bars, title=title, width=480, label_width=190, label_chars=48, legend=key)
 
 
 def paired_bars(pairs: Sequence[tuple[str, int, int]], legend: tuple[str, str], *, title: str,
-                width: float = 250, label_width: float = 80) -> Markup:
+                width: float = 250, label_width: float = 80) -> Markup:  # labels: severities, short
     """Two bars per label (before, now): the trend against the previous audit."""
     row = 20
     height = len(pairs) * row + 16

@@ -15,6 +15,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlmodel import Session
 
 from auditor.findings.lifecycle import EXPIRED_EXCEPTION_RULE, OPENED, REOPENED, RESOLVED_CHANGE, STILL_OPEN
+from auditor.findings.texts import Texts, evidence_rows, finding_text, rule_name, where
+from auditor.policy.engine import COVERAGE
 from auditor.storage.tables import (
     DirectoryPerson,
     Finding,
@@ -129,19 +131,22 @@ def evidence_items(evidence: dict[str, Any] | None) -> list[list[str]]:
 
 
 def finding_rows(session: Session, scope: Scope, *, statuses: tuple[str, ...] = ("open",),
-                 min_rank: int | None = None, unverified_only: bool = False,
-                 limit: int | None = None) -> list[dict[str, Any]]:
-    """Findings in scope with the names of their asset and person, most severe first (one query).
+                 min_rank: int | None = None, unverified_only: bool = False, coverage: bool = False,
+                 limit: int | None = None, shown: Texts | None = None) -> list[dict[str, Any]]:
+    """Findings in scope with the names of their asset and person, most severe first (one query), each with
+    its readable ``title`` and ``text``, asset and role labels and evidence rows in ``shown``'s language.
 
     ``unverified_only`` keeps the checks that could not be judged (category ``could_not_verify`` or
-    outcome ``unknown``).
+    outcome ``unknown``). Coverage notes (what a platform does not expose) are left out, unless ``coverage``:
+    then only they are returned.
     """
     asset, person = InvAsset.__table__, DirectoryPerson.__table__
     query = (
         select(_F.c.id, _F.c.rule, _F.c.category, _F.c.severity, _F.c.status, _F.c.outcome, _F.c.platform,
                _F.c.tenant, _F.c.account, _F.c.account_email, _F.c.person, _F.c.asset, _F.c.role,
                _F.c.message, _F.c.evidence, _F.c.first_seen, _F.c.last_seen, _F.c.resolved_at,
-               _F.c.exception_id, asset.c.name.label("asset_name"), person.c.display_name.label("person_name"))
+               _F.c.exception_id, _F.c.subject, asset.c.name.label("asset_name"),
+               person.c.display_name.label("person_name"))
         .outerjoin(asset, and_(asset.c.platform == _F.c.platform, asset.c.tenant == _F.c.tenant,
                                asset.c.asset_id == _F.c.asset))
         .outerjoin(person, person.c.uid == _F.c.person)
@@ -152,12 +157,23 @@ def finding_rows(session: Session, scope: Scope, *, statuses: tuple[str, ...] = 
         query = query.where(_F.c.severity_rank >= min_rank)
     if unverified_only:
         query = query.where(or_(_F.c.category == "could_not_verify", _F.c.outcome == "unknown"))
+    query = query.where(_F.c.outcome == COVERAGE if coverage else func.coalesce(_F.c.outcome, "") != COVERAGE)
     if limit is not None:
         query = query.limit(limit)
+    shown = shown or Texts()
     rows = []
     for row in session.exec(query).mappings():
         entry = record(row)
-        entry["evidence"] = evidence_items(row["evidence"])
+        entry.update(finding_text(row, shown))
+        place = where(row, shown)
+        entry["asset_label"], entry["role_label"] = place["asset"], place["role"]
+        facts = (row["evidence"] or {}).get("facts") or {}
+        is_app = str(row["subject"] or "").startswith(("app:", "token:"))
+        entry["account_label"] = facts.get("account.label") or row["account_email"] or (
+            None if is_app else row["account"])
+        entry["rule_name"] = rule_name(row, shown)
+        readable = evidence_rows(row, shown, machine=False)
+        entry["evidence"] = [[k, v] for k, v in readable] if readable else evidence_items(row["evidence"])
         entry["ref"] = f"F-{row['id']}"
         rows.append(entry)
     return rows
@@ -166,7 +182,8 @@ def finding_rows(session: Session, scope: Scope, *, statuses: tuple[str, ...] = 
 def finding_counts(session: Session, scope: Scope, status: str = "open") -> list[dict[str, Any]]:
     """Counts of findings in scope grouped by severity, category, platform and rule."""
     keys = (_F.c.severity, _F.c.category, _F.c.platform, _F.c.rule)
-    query = select(*keys, func.count().label("n")).where(_F.c.status == status, *scope.finding_clauses())
+    query = select(*keys, func.count().label("n")).where(
+        _F.c.status == status, func.coalesce(_F.c.outcome, "") != COVERAGE, *scope.finding_clauses())
     return [dict(row) for row in session.exec(query.group_by(*keys)).mappings()]
 
 
@@ -193,7 +210,8 @@ def open_at_scan(session: Session, scan_id: int, scope: Scope) -> dict[str, int]
         select(_F.c.severity, func.count())
         .join(last, last.c.finding_id == _F.c.id)
         .join(events, events.c.id == last.c.last_id)
-        .where(events.c.change.in_(OPEN_CHANGES), *scope.finding_clauses())
+        .where(events.c.change.in_(OPEN_CHANGES), func.coalesce(_F.c.outcome, "") != COVERAGE,
+               *scope.finding_clauses())
         .group_by(_F.c.severity)
     )
     return {severity: count for severity, count in session.exec(query)}

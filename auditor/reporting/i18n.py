@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from auditor import dates
 from auditor.reporting.errors import ReportError
 
 REFERENCE_LANGUAGE = "en"
@@ -80,6 +81,8 @@ class Translator:
     fallback: Mapping[str, Any]
     reference: str = f"reports/i18n/{REFERENCE_LANGUAGE}.yaml"
     """The English catalogue, named when a key is missing from it."""
+    timezone: str | None = None
+    """The zone dates and times are shown in (the top-level ``timezone`` setting; None: UTC)."""
 
     def _entry(self, key: str) -> Any:
         if key in self.messages:
@@ -125,35 +128,16 @@ class Translator:
         return text
 
     def date(self, value: str | date | datetime | None) -> str:
-        """An unambiguous date (ISO 8601, the same in every language)."""
-        parsed = _parse(value)
-        if parsed is None:
-            return "—"
-        return (parsed.date() if isinstance(parsed, datetime) else parsed).isoformat()
+        """A day in this language (``2 Dec 2026`` / ``2 gru 2026``), local to the configured zone."""
+        return dates.format_day(value, tz=self.timezone, language=self.language, empty="—")
 
     def datetime(self, value: str | datetime | None) -> str:
-        """Date and time in UTC, minutes precision."""
-        parsed = _parse(value)
-        if parsed is None:
-            return "—"
-        if not isinstance(parsed, datetime):
-            return parsed.isoformat()
-        return parsed.strftime("%Y-%m-%d %H:%M UTC")
+        """Date and time to the minute in the configured zone (the product's one formatter)."""
+        return dates.format_when(value, tz=self.timezone, language=self.language, empty="—")
 
     def tristate(self, value: bool | None) -> str:
         """yes / no / unknown."""
         return self("common.unknown") if value is None else self("common.yes" if value else "common.no")
-
-
-def _parse(value: str | date | datetime | None) -> date | datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date | datetime):
-        return value
-    try:
-        return datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 T = TypeVar("T", bound=Translator)

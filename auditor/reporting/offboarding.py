@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from auditor.findings.texts import Texts
 from auditor.reporting import data, inventory_data
 from auditor.reporting.base import ReportInputs
 from auditor.reporting.errors import ReportError
@@ -116,7 +117,8 @@ def build_offboarding(session: Session, inputs: ReportInputs) -> dict[str, Any]:
         })
     all_grants = [g for a in accounts for g in a["grants"]]
     all_apps = [p for a in accounts for p in a["apps"]]
-    findings = data.finding_rows(session, inputs.scope, statuses=("open", "accepted", "resolved"))
+    findings = data.finding_rows(session, inputs.scope, statuses=("open", "accepted", "resolved"),
+                                 shown=Texts(language=inputs.language, timezone=inputs.timezone))
     for row in findings:
         row["title"] = inputs.rule(row["rule"]).title
     events, events_cut = inventory_data.person_events(session, uid, reference, platform, inputs.max_listed_events)

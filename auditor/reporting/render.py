@@ -18,7 +18,8 @@ from auditor.reporting import charts
 from auditor.reporting.errors import ReportError
 from auditor.reporting.i18n import Translator
 
-LAYOUTS = {"audit": "audit.html", "access-review": "access_review.html", "offboarding": "offboarding.html"}
+LAYOUTS = {"audit": "audit.html", "access-review": "access_review.html", "offboarding": "offboarding.html",
+           "review-campaign": "review_campaign.html"}
 PAPER_SIZES = {"A4": "A4", "letter": "letter"}
 
 

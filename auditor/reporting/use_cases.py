@@ -7,6 +7,8 @@ the PDF, then records it in the register and returns ``(pdf_bytes, ReportEntry)`
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from sqlmodel import Session
 from auditor import __version__
 from auditor.config import Settings
 from auditor.findings.exceptions import load_exceptions
+from auditor.private_files import private_folder, write_private
 from auditor.reporting.access_review import build_access_review
 from auditor.reporting.audit import build_audit
 from auditor.reporting.base import KINDS, ReportInputs, RuleInfo, scope_dict
@@ -57,6 +60,7 @@ def report_inputs(settings: Settings, kind: str, *, person: str | None = None, p
         scope=Scope(platform=platform, person=person), now=(now or datetime.now(UTC)).astimezone(UTC),
         language=settings.language, rules=rules, exceptions=tuple(exceptions),
         catalogues=tuple(load_catalogues(settings.reports_dir)), organisation=settings.reports.organisation,
+        timezone=settings.timezone,
         by_manager=by_manager, max_listed_findings=settings.reports.max_listed_findings,
         max_detailed_findings=settings.reports.max_detailed_findings,
         max_review_accounts=settings.reports.max_review_accounts,
@@ -110,9 +114,10 @@ def report_data(settings: Settings, kind: str, *, person: str | None = None, pla
 
 def build_report(settings: Settings, kind: str, *, generated_by: str, person: str | None = None,
                  platform: str | None = None, by_manager: bool = False,
-                 now: datetime | None = None) -> tuple[bytes, ReportEntry]:
-    """Build, render and register one report; returns the PDF bytes and its register entry."""
-    translator = load_translator(settings.reports_dir, settings.language)
+                 now: datetime | None = None, register: bool = True) -> tuple[bytes, ReportEntry]:
+    """Build, render and (unless ``register`` is False) register one report; returns the PDF bytes and its
+    register entry."""
+    translator = replace(load_translator(settings.reports_dir, settings.language), timezone=settings.timezone)
     inputs = report_inputs(settings, kind, person=person, platform=platform, by_manager=by_manager, now=now)
     content = _content(settings, kind, inputs)
     title = report_title(translator, kind, by_manager)
@@ -132,13 +137,18 @@ def build_report(settings: Settings, kind: str, *, generated_by: str, person: st
         manifest_sha256=digest, pdf_sha256=file_sha256(pdf.data), pdf_size=len(pdf.data), pages=pdf.pages,
         summary=_summary(kind, content),
     )
+    if register:
+        _register(settings, entry)
+    return pdf.data, entry
+
+
+def _register(settings: Settings, entry: ReportEntry) -> None:
     db = open_database(settings.storage_url)
     try:
         with db.session() as session:
             record_report(session, entry)
     finally:
         db.dispose()
-    return pdf.data, entry
 
 
 def output_path(settings: Settings, entry: ReportEntry) -> Path:
@@ -149,14 +159,21 @@ def output_path(settings: Settings, entry: ReportEntry) -> Path:
 
 def write_report(settings: Settings, kind: str, *, generated_by: str, out: Path | None = None,
                  **scope: Any) -> tuple[Path, ReportEntry]:
-    """Build a report and write it to ``out`` (default: ``output_path``); returns the path and the entry."""
-    data, entry = build_report(settings, kind, generated_by=generated_by, **scope)
+    """Build a report and write it to ``out`` (default: ``output_path``); returns the path and the entry.
+
+    The PDF is written whole under a temporary name, renamed into place, and only then registered: a process
+    killed on the way leaves no half-written file under the report's name and no register entry for it."""
+    data, entry = build_report(settings, kind, generated_by=generated_by, register=False, **scope)
     path = out or output_path(settings, entry)
+    partial = path.with_name(f".{path.name}.partial")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        private_folder(path.parent)
+        write_private(partial, data)
+        os.replace(partial, path)
     except OSError as exc:
-        raise ReportError(f"{path}: cannot write the report: {exc.strerror} (it is registered as {entry.id})") from exc
+        partial.unlink(missing_ok=True)
+        raise ReportError(f"{path}: cannot write the report: {exc.strerror} (it is not registered)") from exc
+    _register(settings, entry)
     return path, entry
 
 

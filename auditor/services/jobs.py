@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from auditor.config import Settings
 from auditor.errors import AuditorError
+from auditor.findings.texts import Texts
 from auditor.offboarding.tables import OffboardingEvent, SchedulerLock, SchedulerRun
 from auditor.storage.db import Database, open_database
 
@@ -218,7 +219,8 @@ def scan_platform(settings: Settings, platform: str) -> int:
         _record_failed_scan(settings, started, f"{platform}: {exc}")
         deliver(settings, failed_scan_notice(settings.notifications, platform, str(exc)))
         raise
-    notice = scan_notice(settings.notifications, summary, scan_changes(settings, summary.scan_id))
+    notice = scan_notice(settings.notifications, summary, scan_changes(settings, summary.scan_id),
+                         Texts(language="en", timezone=settings.timezone))
     if notice is not None:
         deliver(settings, notice)
     return summary.scan_id
@@ -251,6 +253,21 @@ def recheck_offboarding(settings: Settings) -> int:
     from auditor.offboarding.use_cases import recheck_open_cases
 
     return len(recheck_open_cases(settings))
+
+
+def run_reviews(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
+    """Access reviews: start due recurring campaigns, follow revocations through the scans, send reminders."""
+    from auditor.reviews.use_cases import run_reviews as run
+
+    return run(settings, now=now or _utc_now())
+
+
+def push_findings(settings: Settings) -> dict[str, int]:
+    """Send the findings whose status changed since the last push to the configured SIEM or collector."""
+    from auditor.findings.push import push_findings as push
+
+    result = push(settings)
+    return {"sent": result.sent, "unchanged": result.unchanged}
 
 
 def build_and_deliver_report(settings: Settings, kind: str) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from auditor.errors import StorageError
+from auditor.private_files import private_folder, touch_private
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -57,16 +58,22 @@ class Database:
     url: str  # redacted, for messages
 
     @contextmanager
-    def session(self, *, write: bool = False, raw_integrity_errors: bool = False) -> Iterator[Session]:
+    def session(self, *, write: bool = False, raw_integrity_errors: bool = False,
+                snapshot: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error.
 
         Database errors are re-raised as StorageError naming the (redacted) URL. ``write`` begins with
         ``BEGIN IMMEDIATE`` on SQLite, so concurrent writers queue on the busy timeout instead of failing and
         each sees the others' committed rows (compare-and-set updates need it); on PostgreSQL it changes
         nothing. ``raw_integrity_errors`` lets an IntegrityError through unchanged, for callers that take a
-        unique-key clash as an answer (a replayed event id).
+        unique-key clash as an answer (a replayed event id). ``snapshot`` (for a page's several reads) runs
+        the transaction REPEATABLE READ on PostgreSQL, so every statement sees the same committed state (its
+        default READ COMMITTED lets a page's count and rows straddle a scan's commit); an SQLite transaction
+        already reads one snapshot.
         """
         engine = self.engine.execution_options(sqlite_immediate=True) if write else self.engine
+        if snapshot and engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")
         session = Session(engine, expire_on_commit=False)
         try:
             yield session
@@ -109,10 +116,14 @@ def _sqlite_engine(url: URL) -> Engine:
     else:
         path = Path(url.database or "")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
         except OSError as exc:
             where = redact_url(str(url))
             raise StorageError(f"{where}: cannot create folder {path.parent}: {exc.strerror}") from exc
+        try:
+            touch_private(path)  # 0600 before SQLite creates it 0644; its -wal and -shm files copy this mode
+        except OSError as exc:
+            raise StorageError(f"{redact_url(str(url))}: cannot create {path}: {exc.strerror}") from exc
         engine = create_engine(url, json_serializer=_json_dumps)
 
     @event.listens_for(engine, "connect")

@@ -1,15 +1,18 @@
 """Inventory diff and audit events of one tenant snapshot, written in bulk.
 
-Per table and (platform, tenant): one query loads the stored rows, new rows are inserted with one
-executemany, changed rows updated with one executemany, ``last_seen`` moves with one statement, and rows
-missing from a COMPLETE snapshot get ``gone_at`` (a partial snapshot never marks anything gone).
+Per table and (platform, tenant): one query loads the stored keys, ids and digests (a hash of the compared
+columns, ``row_digest``), new rows are inserted and changed rows updated with executemany, ``last_seen`` moves
+with one statement, and rows missing from a COMPLETE snapshot get ``gone_at`` (a partial snapshot never marks
+anything gone). A rescan where nothing changed inserts and updates no row one by one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -20,6 +23,7 @@ from auditor.model import AccountKind, TenantSnapshot
 from auditor.storage.tables import AuditEventRow, InvAccount, InvApp, InvAsset, InvGrant
 
 CHUNK = 900
+BATCH = 5000  # rows per executemany: bounds the driver's buffers, not the statement count
 T = TypeVar("T")
 
 
@@ -57,65 +61,98 @@ AccountPeople = dict[tuple[str, str], str | None]
 
 
 def snapshot_rows(snapshot: TenantSnapshot,
-                  account_people: AccountPeople) -> dict[InventoryKind, list[dict[str, Any]]]:
-    """The snapshot's accounts, assets, grants and apps as table rows (without platform/tenant/dates)."""
+                  account_people: AccountPeople) -> dict[InventoryKind, Iterator[dict[str, Any]]]:
+    """The snapshot's accounts, assets, grants and apps as table rows (without platform/tenant/dates).
+
+    Each table's rows are generated lazily, so only one table's rows are in memory at a time.
+    """
     platform = snapshot.platform
     return {
-        ACCOUNTS: [
+        ACCOUNTS: (
             {"account_id": a.account_id, "kind": AccountKind(a.kind).value,
              "name": a.name, "emails": list(a.emails), "two_factor": a.two_factor,
              "last_activity": a.last_activity, "created_at": a.created_at, "created_by": a.created_by,
              "state": a.state, "role": a.role, "person_uid": account_people.get((platform, a.account_id)),
              "raw": a.raw}
             for a in snapshot.accounts
-        ],
-        ASSETS: [
+        ),
+        ASSETS: (
             {"asset_id": a.asset_id, "kind": a.kind, "name": a.name, "raw": a.raw} for a in snapshot.assets
-        ],
-        GRANTS: [
+        ),
+        GRANTS: (
             {"account_id": g.account_id, "asset_id": g.asset_id or "", "role": g.role,
              "privileged": bool(g.privileged), "granted_at": g.granted_at, "granted_by": g.granted_by,
              "raw": g.raw}
             for g in snapshot.grants
-        ],
-        APPS: [
+        ),
+        APPS: (
             {"app_id": a.app_id, "token_ref": a.token_ref or "", "name": a.name,
              "scopes": list(a.scopes) if a.scopes is not None else None, "granted_by": a.granted_by,
              "last_used": a.last_used, "raw": a.raw}
             for a in snapshot.apps
-        ],
+        ),
     }
+
+
+def _iso(value: Any) -> Any:
+    """Datetimes as UTC ISO text (an instant hashes the same in any timezone); anything else as str."""
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
+    return str(value)
+
+
+def row_digest(kind: InventoryKind, row: dict[str, Any]) -> str:
+    """A hash of the columns ``kind`` compares: equal digests mean the stored row needs no write."""
+    text = json.dumps([row[c] for c in kind.columns], default=_iso, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def sync_kind(session: Session, kind: InventoryKind, platform: str, tenant: str,
               rows: Iterable[dict[str, Any]], now: datetime, complete: bool) -> dict[str, int]:
-    """Diff one table of one tenant against ``rows``; returns counts (present, new, changed, gone)."""
+    """Diff one table of one tenant against ``rows``; returns counts (present, new, changed, gone).
+
+    Only keys, ids and digests are loaded; a row is written only when it is new, its digest moved, or it
+    comes back after being gone. ``last_seen`` of the rows seen moves with one set-based statement.
+    """
     table = kind.table
-    stored_cols = [table.c.id, table.c.gone_at, *(table.c[name] for name in (*kind.key, *kind.columns))]
     scope = (table.c.platform == platform, table.c.tenant == tenant)
-    stored = {
-        tuple(row[k] for k in kind.key): row
-        for row in session.exec(select(*stored_cols).where(*scope)).mappings()
+    key_width = len(kind.key)
+    stored: dict[tuple[Any, ...], tuple[int, bool, str | None]] = {
+        tuple(row[:key_width]): (row[key_width], row[key_width + 1], row[key_width + 2])
+        for row in session.exec(select(
+            *(table.c[name] for name in kind.key), table.c.id, table.c.gone_at.is_not(None), table.c.digest,
+        ).where(*scope))
     }
-    incoming = {tuple(row[k] for k in kind.key): row for row in rows}
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    unchanged_ids: list[int] = []
-    for key, row in incoming.items():
+    seen: dict[tuple[Any, ...], tuple[list[Any], int]] = {}  # key -> where its decision is (last one wins)
+    inserts: list[dict[str, Any] | None] = []
+    updates: list[dict[str, Any] | None] = []
+    unchanged_ids: list[int | None] = []
+    for row in rows:
+        key = tuple(row[k] for k in kind.key)
+        if key in seen:
+            earlier, index = seen[key]
+            earlier[index] = None
+        digest = row_digest(kind, row)
         old = stored.get(key)
         if old is None:
-            inserts.append({**row, "platform": platform, "tenant": tenant, "first_seen": now,
-                            "last_seen": now, "gone_at": None})
-        elif old["gone_at"] is not None or any(old[c] != row[c] for c in kind.columns):
-            updates.append({"b_id": old["id"], **{c: row[c] for c in kind.columns}, "last_seen": now,
-                            "gone_at": None})
+            target, item = inserts, {**row, "platform": platform, "tenant": tenant, "first_seen": now,
+                                     "last_seen": now, "gone_at": None, "digest": digest}
+        elif old[1] or old[2] != digest:
+            target, item = updates, {"b_id": old[0], **{c: row[c] for c in kind.columns}, "last_seen": now,
+                                     "gone_at": None, "digest": digest}
         else:
-            unchanged_ids.append(old["id"])
-    if inserts:
-        session.exec(insert(table), params=inserts)
-    if updates:
-        session.exec(update(table).where(table.c.id == bindparam("b_id")), params=updates)
-    gone_ids = [old["id"] for key, old in stored.items() if key not in incoming and old["gone_at"] is None]
+            target, item = unchanged_ids, old[0]
+        seen[key] = (target, len(target))
+        target.append(item)
+    inserts = [row for row in inserts if row is not None]
+    updates = [row for row in updates if row is not None]
+    unchanged_ids = [row_id for row_id in unchanged_ids if row_id is not None]
+    for part in chunks(inserts, BATCH):
+        session.exec(insert(table), params=list(part))
+    for part in chunks(updates, BATCH):
+        session.exec(update(table).where(table.c.id == bindparam("b_id")), params=list(part))
+    gone_ids = [old[0] for key, old in stored.items() if key not in seen and not old[1]]
     if complete:
         for part in chunks(gone_ids):
             session.exec(update(table).where(table.c.id.in_(part)).values(gone_at=now))
@@ -124,7 +161,7 @@ def sync_kind(session: Session, kind: InventoryKind, platform: str, tenant: str,
     else:
         for part in chunks(unchanged_ids):
             session.exec(update(table).where(table.c.id.in_(part)).values(last_seen=now))
-    return {"present": len(incoming), "new": len(inserts), "changed": len(updates),
+    return {"present": len(seen), "new": len(inserts), "changed": len(updates),
             "gone": len(gone_ids) if complete else 0}
 
 

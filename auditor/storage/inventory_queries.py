@@ -35,6 +35,17 @@ def _like(value: str) -> str:
     return f"%{escaped.lower()}%"
 
 
+def _paged(session: Session, table: Any, columns: tuple[Any, ...], where: list[Any], order: tuple[Any, ...],
+           page: int, page_size: int) -> Page:
+    """One page of ``columns`` of the ``table`` rows matching ``where`` in ``order``, the page number kept
+    within the pages there are."""
+    total = int(session.exec(select(func.count()).select_from(table).where(*where)).scalar_one())
+    page = max(1, min(page, max(1, -(-total // page_size))))
+    query = select(*columns).where(*where).order_by(*order).limit(page_size).offset((page - 1) * page_size)
+    rows = [dict(r) for r in session.exec(query).mappings()]
+    return Page(rows=rows, total=total, page=page, page_size=page_size)
+
+
 def people_page(session: Session, *, q: str | None, status: str | None, page: int, page_size: int) -> Page:
     """Directory people (current and departed) with their live accounts and open findings, paged."""
     where = []
@@ -49,27 +60,10 @@ def people_page(session: Session, *, q: str | None, status: str | None, page: in
                 func.lower(cast(_P.c.emails, String)).like(pattern, escape="\\"),
             )
         )
-    total = int(session.exec(select(func.count()).select_from(_P).where(*where)).scalar_one())
-    page = max(1, min(page, max(1, -(-total // page_size))))
-    rows = [
-        dict(r)
-        for r in session.exec(
-            select(
-                _P.c.uid,
-                _P.c.display_name,
-                _P.c.department,
-                _P.c.kind,
-                _P.c.status,
-                _P.c.status_changed,
-                _P.c.end_date,
-                _P.c.emails,
-            )
-            .where(*where)
-            .order_by(_P.c.display_name, _P.c.uid)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).mappings()
-    ]
+    columns = (_P.c.uid, _P.c.display_name, _P.c.department, _P.c.kind, _P.c.status, _P.c.status_changed,
+               _P.c.end_date, _P.c.emails)
+    result = _paged(session, _P, columns, where, (_P.c.display_name, _P.c.uid), page, page_size)
+    rows = result.rows
     uids = [row["uid"] for row in rows]
     accounts: dict[str, int] = {}
     findings: dict[str, int] = {}
@@ -91,7 +85,7 @@ def people_page(session: Session, *, q: str | None, status: str | None, page: in
     for row in rows:
         row["accounts"] = accounts.get(row["uid"], 0)
         row["open_findings"] = findings.get(row["uid"], 0)
-    return Page(rows=rows, total=total, page=page, page_size=page_size)
+    return result
 
 
 def offboarding_state(person: dict[str, Any] | None, accounts: list[dict[str, Any]], today: date) -> dict[str, Any]:
@@ -179,28 +173,10 @@ def tenant_detail(session: Session, platform: str, tenant: str, page: int, page_
     capabilities = last["capabilities"] or {}
     missing = [label for key, label in CAPABILITY_LABELS.items() if not capabilities.get(key)]
     scope = and_(_A.c.platform == platform, _A.c.tenant == tenant, _A.c.gone_at.is_(None))
-    total = int(session.exec(select(func.count()).select_from(_A).where(scope)).scalar_one())
-    page = max(1, min(page, max(1, -(-total // page_size))))
-    accounts = [
-        dict(r)
-        for r in session.exec(
-            select(
-                _A.c.account_id,
-                _A.c.kind,
-                _A.c.name,
-                _A.c.emails,
-                _A.c.two_factor,
-                _A.c.last_activity,
-                _A.c.state,
-                _A.c.role,
-                _A.c.person_uid,
-            )
-            .where(scope)
-            .order_by(_A.c.name, _A.c.account_id)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).mappings()
-    ]
+    columns = (_A.c.account_id, _A.c.kind, _A.c.name, _A.c.emails, _A.c.two_factor, _A.c.last_activity, _A.c.state,
+               _A.c.role, _A.c.person_uid)
+    paged = _paged(session, _A, columns, [scope], (_A.c.name, _A.c.account_id), page, page_size)
+    accounts = paged.rows
     ids = [row["account_id"] for row in accounts]
     grants: dict[str, list[dict[str, Any]]] = {}
     if ids:
@@ -244,7 +220,7 @@ def tenant_detail(session: Session, platform: str, tenant: str, page: int, page_
         "tenant": dict(last),
         "missing": missing,
         "notes": list(capabilities.get("notes") or []),
-        "accounts": Page(rows=accounts, total=total, page=page, page_size=page_size),
+        "accounts": paged,
         "assets": assets,
         "apps": apps,
     }
@@ -253,27 +229,13 @@ def tenant_detail(session: Session, platform: str, tenant: str, page: int, page_
 def scans_page(session: Session, page: int, page_size: int) -> Page:
     """Scan history, newest first, each with its platforms and duration (two queries)."""
     scans, platforms = Scan.__table__, ScanPlatform.__table__
-    total = int(session.exec(select(func.count()).select_from(scans)).scalar_one())
-    page = max(1, min(page, max(1, -(-total // page_size))))
-    rows = [
-        dict(r, platforms=[])
-        for r in session.exec(
-            select(
-                scans.c.id,
-                scans.c.started_at,
-                scans.c.finished_at,
-                scans.c.status,
-                scans.c.trigger,
-                scans.c.error,
-                scans.c.counts,
-            )
-            .order_by(scans.c.id.desc())
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).mappings()
-    ]
+    columns = (scans.c.id, scans.c.started_at, scans.c.finished_at, scans.c.status, scans.c.trigger, scans.c.error,
+               scans.c.counts)
+    result = _paged(session, scans, columns, [], (scans.c.id.desc(),), page, page_size)
+    rows = result.rows
     by_id = {row["id"]: row for row in rows}
     for row in rows:
+        row["platforms"] = []
         done = row["finished_at"]
         row["duration"] = (done - row["started_at"]).total_seconds() if done else None
     if by_id:
@@ -285,4 +247,4 @@ def scans_page(session: Session, page: int, page_size: int) -> Page:
             .order_by(platforms.c.id)
         ).mappings():
             by_id[row["scan_id"]]["platforms"].append(dict(row))
-    return Page(rows=rows, total=total, page=page, page_size=page_size)
+    return result

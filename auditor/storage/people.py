@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
+from auditor.directory.duplicates import merge_duplicates
 from auditor.model import Person, PersonKind, PersonStatus
 from auditor.storage.tables import DirectoryPerson, PersonChange
 
@@ -70,13 +71,21 @@ def sync_people(session: Session, people: Iterable[Person], now: datetime,
 
     A status change without a date from the directory gets ``status_changed = now``. People who vanish get
     ``vanished_at = now`` and, unless already departed, status ``departed`` with ``status_changed = now``.
-    The result holds current people (as stored, with their status dates) and historical ones.
+    The result holds current people (as stored, with their status dates) and historical ones. Entries
+    sharing a uid are merged first (the strictest status wins; ``duplicates`` lists their DNs).
     """
     table = DirectoryPerson.__table__
     stored = {row["uid"]: dict(row) for row in session.exec(select(table)).mappings()}
+    known = {uid.casefold(): uid for uid in stored}
     incoming: dict[str, dict[str, Any]] = {}
-    for person in people:
-        incoming[person.uid] = _row(person)
+    duplicates: dict[str, tuple[str, ...]] = {}
+    groups: dict[str, tuple[str, ...] | None] = {}  # not stored: the current read's groups are carried over
+    for person in merge_duplicates(people):  # a uid held twice is judged on its strictest entry
+        uid = known.get(person.uid.casefold(), person.uid)  # LDAP compares uids case-insensitively
+        incoming[uid] = {**_row(person), "uid": uid}
+        groups[uid] = person.groups
+        if person.duplicates:
+            duplicates[uid] = person.duplicates
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
@@ -120,4 +129,8 @@ def sync_people(session: Session, people: Iterable[Person], now: datetime,
     session.exec(update(table).where(table.c.vanished_at.is_(None)).values(last_seen=now))
     if changes:
         session.exec(insert(PersonChange.__table__), params=changes)
-    return [_person(row) for row in stored.values()]
+    result = [_person(row) for row in stored.values()]
+    for person in result:
+        person.duplicates = duplicates.get(person.uid, ())
+        person.groups = groups.get(person.uid)
+    return result

@@ -22,12 +22,14 @@ from auditor.findings.lifecycle import (
     ACCEPTED,
     EXPIRED_EXCEPTION_RULE,
     OPEN,
+    Coverage,
     FindingState,
     ReconcileResult,
     fingerprint,
     reconcile,
 )
 from auditor.model import Capabilities, Severity, TenantSnapshot, Verdict
+from auditor.storage.event_log import log_read_completely
 from auditor.storage.inventory import chunks, last_event_time, save_events, sync_inventory
 from auditor.storage.people import sync_people
 from auditor.storage.tables import Finding, FindingEvent, ManualLinkRow, RiskExceptionRow, Scan, ScanPlatform
@@ -78,6 +80,8 @@ class ScanSummary:
     platforms: list[tuple[str, str, list[str]]]
     unmuted: int = 0
     exception_expired: int = 0
+    incomplete_scopes: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Platform name -> the scopes read incompletely -> why (their findings were kept as they were)."""
 
 
 def platform_status(snapshot: TenantSnapshot) -> str:
@@ -168,7 +172,9 @@ def _write_findings(session: Session, result: ReconcileResult, scan_id: int, now
 def _open_counts(session: Session, column_name: str) -> dict[str, int]:
     table = Finding.__table__
     column = table.c[column_name]
-    rows = session.exec(select(column, func.count()).where(table.c.status == OPEN).group_by(column))
+    # coverage notes (what a platform does not expose) are not open findings: not counted
+    rows = session.exec(select(column, func.count()).where(
+        table.c.status == OPEN, func.coalesce(table.c.outcome, "") != "coverage").group_by(column))
     return {key: count for key, count in rows}
 
 
@@ -176,8 +182,9 @@ def save_scan(session: Session, record: ScanRecord, exceptions: list[RiskExcepti
     """Store one scan: Scan + ScanPlatform rows, inventory diff, new audit events, reconciled findings.
 
     ``exceptions`` are the file exceptions; those stored in the database are added here. Findings are
-    resolved only in scopes read completely: platforms with complete snapshots, plus the directory-wide
-    scope ``(None, None)`` when ``record.directory_complete``.
+    resolved only where every scope they depend on was read completely (``lifecycle.Coverage``: complete
+    platforms, the scopes of a platform read in part that did not fail, and the directory-wide scope
+    ``(None, None)`` when ``record.directory_complete``). Each platform row keeps its incomplete scopes.
     """
     now = record.finished_at
     scan_table = Scan.__table__
@@ -190,29 +197,33 @@ def save_scan(session: Session, record: ScanRecord, exceptions: list[RiskExcepti
 
     platform_rows: list[dict[str, Any]] = []
     platforms: list[tuple[str, str, list[str]]] = []
-    complete_scopes: set[tuple[str | None, str | None]] = set()
+    coverage = Coverage()
+    incomplete: dict[str, dict[str, str]] = {}
     for snap in record.snapshots:
         counts = sync_inventory(session, snap, record.account_people, now)
         counts["events_new"] = save_events(session, snap, scan_id)
         counts["events_read"] = len(snap.events)
         status = platform_status(snap)
         platforms.append((snap.platform, status, list(snap.errors)))
-        if snap.complete:
-            complete_scopes.add((snap.platform, snap.tenant.tenant_id))
+        coverage.add(snap.platform, snap.tenant.tenant_id, snap.complete, snap.incomplete_scopes, snap.errors)
+        if snap.incomplete_scopes:
+            incomplete.setdefault(snap.platform, {}).update(snap.incomplete_scopes)
         platform_rows.append({
             "scan_id": scan_id, "platform": snap.platform, "kind": snap.kind, "tenant": snap.tenant.tenant_id,
             "tenant_name": snap.tenant.name, "two_factor_required": snap.tenant.two_factor_required,
             "status": status, "errors": list(snap.errors), "counts": counts,
             "capabilities": _capabilities(snap.capabilities), "activity_since": snap.activity_since,
+            "incomplete_scopes": dict(snap.incomplete_scopes),
+            "events_through": record.started_at if log_read_completely(snap) else None,
         })
     if platform_rows:
         session.exec(insert(ScanPlatform.__table__), params=platform_rows)
     if record.directory_complete:
-        complete_scopes.add((None, None))
+        coverage.complete.add((None, None))
 
     wanted = {fingerprint(v.rule, v.platform, v.tenant, v.subject) for v in record.verdicts}
     result = reconcile(
-        load_finding_states(session, wanted), record.verdicts, complete_scopes,
+        load_finding_states(session, wanted), record.verdicts, coverage,
         [*exceptions, *stored_exceptions(session)], now, scan_id, policy_hashes=record.policy_hashes,
     )
     _write_findings(session, result, scan_id, now)
@@ -232,6 +243,7 @@ def save_scan(session: Session, record: ScanRecord, exceptions: list[RiskExcepti
         resolved=changes["resolved"], still_open=changes["still_open"], muted=changes["muted"],
         open_by_category=by_category, open_by_severity=by_severity, platforms=platforms,
         unmuted=changes["unmuted"], exception_expired=changes["exception_expired"],
+        incomplete_scopes=incomplete,
     )
 
 

@@ -95,6 +95,10 @@ class ScanPlatform(SQLModel, table=True):
     counts: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     capabilities: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     activity_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    incomplete_scopes: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    """The scopes read incompletely (``tenant``, ``asset:<id>``, ``account:<id>``, ``events``) -> why."""
+    events_through: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The audit log is complete from ``activity_since`` to this time (None: not read completely)."""
 
 
 # ----------------------------------------------------------------------------------------------- directory
@@ -166,6 +170,7 @@ class InvAccount(SQLModel, table=True):
     first_seen: datetime = Field(sa_type=UTCDateTime)
     last_seen: datetime = Field(sa_type=UTCDateTime)
     gone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    digest: str | None = None  # hash of the compared columns (a rescan writes only rows whose digest moved)
 
 
 class InvAsset(SQLModel, table=True):
@@ -184,6 +189,7 @@ class InvAsset(SQLModel, table=True):
     first_seen: datetime = Field(sa_type=UTCDateTime)
     last_seen: datetime = Field(sa_type=UTCDateTime)
     gone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    digest: str | None = None  # hash of the compared columns (a rescan writes only rows whose digest moved)
 
 
 class InvGrant(SQLModel, table=True):
@@ -208,6 +214,7 @@ class InvGrant(SQLModel, table=True):
     first_seen: datetime = Field(sa_type=UTCDateTime)
     last_seen: datetime = Field(sa_type=UTCDateTime)
     gone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    digest: str | None = None  # hash of the compared columns (a rescan writes only rows whose digest moved)
 
 
 class InvApp(SQLModel, table=True):
@@ -232,6 +239,7 @@ class InvApp(SQLModel, table=True):
     first_seen: datetime = Field(sa_type=UTCDateTime)
     last_seen: datetime = Field(sa_type=UTCDateTime)
     gone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    digest: str | None = None  # hash of the compared columns (a rescan writes only rows whose digest moved)
 
 
 class AuditEventRow(SQLModel, table=True):

@@ -12,6 +12,7 @@ from auditor.accounts import users as web_users
 from auditor.accounts.users import ROLES, WebUserError
 from auditor.web.context import actor, page_number, web
 from auditor.web.guard import requires
+from auditor.web.i18n import gettext as _
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -50,7 +51,7 @@ def add_user() -> Response:
     """Add a user with a first password; they enrol their authenticator at first sign-in."""
     context = web()
     if _form("password", 1024) != _form("confirm_password", 1024):
-        flash("The passwords do not match.", "error")
+        flash(_("The passwords do not match."), "error")
         return redirect(url_for("admin.users"))
     return _change(
         lambda: web_users.add_user(
@@ -62,7 +63,7 @@ def add_user() -> Response:
             actor=actor(),
             now=context.now(),
         ),
-        "User added: they set up two-factor authentication at their first sign-in.",
+        _("User added: they set up two-factor authentication at their first sign-in."),
     )
 
 
@@ -75,17 +76,23 @@ def change_user(username: str, operation: str) -> Response:
     operations: dict[str, tuple[Callable[[], object], str]] = {
         "disable": (
             lambda: web_users.disable_user(context.db, username, actor=who, now=now, keep_an_admin=True),
-            f"{username} disabled; their sessions ended.",
+            _("%(username)s disabled; their sessions ended.", username=username),
         ),
-        "enable": (lambda: web_users.enable_user(context.db, username, actor=who, now=now), f"{username} enabled."),
+        "enable": (
+            lambda: web_users.enable_user(context.db, username, actor=who, now=now),
+            _("%(username)s enabled.", username=username),
+        ),
         "reset-2fa": (
             lambda: web_users.reset_two_factor(context.db, username, actor=who, now=now),
-            f"Two-factor reset for {username}: they enrol again at their next sign-in.",
+            _("Two-factor reset for %(username)s: they enrol again at their next sign-in.", username=username),
         ),
-        "unlock": (lambda: web_users.unlock(context.db, username, actor=who, now=now), f"{username} unlocked."),
+        "unlock": (
+            lambda: web_users.unlock(context.db, username, actor=who, now=now),
+            _("%(username)s unlocked.", username=username),
+        ),
         "role": (
             lambda: web_users.set_role(context.db, username, _form("role", 40), actor=who, now=now),
-            f"Role of {username} changed.",
+            _("Role of %(username)s changed.", username=username),
         ),
     }
     if operation not in operations:
@@ -102,11 +109,13 @@ def audit() -> str:
     action = request.args.get("action", "")[:100] or None
     page = page_number()
     with web().db.session() as session:
+        actions = web_audit.actions(session)
+        if action is not None and action not in actions:  # an allow-list: the actions the trail holds
+            abort(400, "Filter action: unknown value")
         total = web_audit.count_entries(session, actor=actor_name, action=action)
         entries = web_audit.list_entries(
             session, actor=actor_name, action=action, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE
         )
-        actions = web_audit.actions(session)
     pages = max(1, -(-total // AUDIT_PAGE))
     return render_template(
         "admin/audit.html",

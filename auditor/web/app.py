@@ -12,13 +12,14 @@ from flask import Flask
 from auditor.accounts.crypto import load_web_keys
 from auditor.config import Settings
 from auditor.storage.db import open_database
-from auditor.web import errors, filters, guard
+from auditor.web import errors, filters, guard, i18n
 from auditor.web.context import EXTENSION, WebContext
 from auditor.web.scan_launcher import ScanLauncher, ScanRunner, run_web_scan
 
 MAX_FORM_BYTES = 1024 * 1024
 AREAS = (
     "auditor.web.auth",
+    "auditor.web.sso",
     "auditor.web.account",
     "auditor.web.dashboard",
     "auditor.web.findings",
@@ -30,6 +31,10 @@ AREAS = (
     "auditor.web.offboarding_api",
     "auditor.web.offboarding_views",
     "auditor.web.dsar_views",
+    "auditor.web.reviews_views",
+    "auditor.web.queue_views",
+    "auditor.web.identity_views",
+    "auditor.web.ops",
 )
 """One module per area, each with a blueprint ``bp`` whose views declare ``@requires(permission)``.
 To add an area: write the module, add its permission to ``roles.PERMISSIONS``, list it here, add its menu
@@ -83,4 +88,5 @@ def create_app(
     guard.install(app)
     errors.install(app)
     filters.install(app)
+    i18n.install(app)  # after filters: its ``label`` filter translates known terms
     return app

@@ -18,6 +18,7 @@ from auditor.accounts.login import Client
 from auditor.accounts.sessions import SessionInfo
 from auditor.config import Settings
 from auditor.errors import AuditorError
+from auditor.limits import ascii_int
 from auditor.storage.db import Database
 from auditor.web.scan_launcher import ScanLauncher
 
@@ -80,5 +81,5 @@ def actor() -> Actor:
 
 def page_number(name: str = "page") -> int:
     """A 1-based page number from the query string (bad values give 1)."""
-    value = request.args.get(name, "1")
-    return int(value) if value.isdigit() and 0 < len(value) < 7 and int(value) > 0 else 1
+    number = ascii_int(request.args.get(name), max_digits=6)
+    return number if number else 1

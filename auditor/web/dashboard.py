@@ -25,6 +25,6 @@ def home() -> Response:
 def index() -> str:
     """Open findings, trend, changes since the previous scan, unverified platforms, scan times."""
     context = web()
-    with context.db.session() as session:
+    with context.db.session(snapshot=True) as session:  # one scan's figures
         data = dashboard(session)
     return render_template("dashboard.html", data=data, scan_running=context.launcher.running)

@@ -17,10 +17,12 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from auditor.dsar import use_cases as service
 from auditor.dsar.deadlines import STOP_REASONS
 from auditor.dsar.errors import RequestNotFound
-from auditor.dsar.vocabulary import CHANNELS, CLOSED_STATUSES, REQUEST_TYPES, STATUSES
+from auditor.dsar.vocabulary import CHANNELS, CLOSED_STATUSES, LANGUAGES, REQUEST_TYPES, STATUSES
 from auditor.errors import AuditorError
 from auditor.web.context import web
 from auditor.web.guard import requires
+from auditor.web.i18n import gettext as _
+from auditor.web.i18n import term
 
 bp = Blueprint("dsar", __name__, url_prefix="/dsar")
 
@@ -56,7 +58,7 @@ def _date(name: str, value: str) -> date | None:
 
 def _choices() -> dict[str, Any]:
     return {"types": REQUEST_TYPES, "channels": CHANNELS, "stop_reasons": STOP_REASONS,
-            "closed_statuses": CLOSED_STATUSES, "statuses": STATUSES}
+            "closed_statuses": CLOSED_STATUSES, "statuses": STATUSES, "languages": LANGUAGES}
 
 
 @bp.get("/")
@@ -99,7 +101,7 @@ def create() -> Response | tuple[str, int]:
             note=form.get("note") or None, actor=_actor(), now=context.now(), db=context.db)
     except AuditorError as exc:
         return render_template("dsar/new.html", form=form, error=str(exc), **_choices()), 400
-    flash(f"Request {detail['id']} registered; due {detail['due']}.", "info")
+    flash(_("Request %(id)s registered; due %(due)s.", id=detail["id"], due=detail["due"]), "info")
     return redirect(url_for("dsar.show", request_id=detail["id"]))
 
 
@@ -139,7 +141,7 @@ def step(request_id: int, action: str) -> Response | tuple[str, int]:
         abort(404)
     except AuditorError as exc:
         return _show(request_id, error=str(exc), status=409)
-    flash(f"Request {request_id}: {action.replace('-', ' ')} recorded.", "info")
+    flash(_("Request %(id)s: %(action)s recorded.", id=request_id, action=term(action.replace("-", " "))), "info")
     return redirect(url_for("dsar.show", request_id=request_id))
 
 
@@ -149,6 +151,10 @@ def pack(request_id: int) -> Response | tuple[str, int]:
     """Search every source, build the answer pack and download it as a ZIP (its SHA-256 is registered)."""
     context = web()
     language = request.form.get("language") or None
+    if language is not None and language not in LANGUAGES:  # an allow-list at the edge: 400, nothing stored
+        shown = language[:40] + ("..." if len(language) > 40 else "")
+        return _show(request_id, error=f"language: unknown value {shown!r} (expected one of "
+                                       f"{', '.join(LANGUAGES)})", status=400)
     try:
         built = service.make_pack(context.settings, request_id, actor=_actor(), language=language,
                                   now=context.now(), db=context.db)
@@ -176,8 +182,9 @@ def erase(request_id: int) -> Response | tuple[str, int]:
         abort(404)
     except AuditorError as exc:
         return _show(request_id, error=str(exc), status=409)
-    prefix = "Dry run: " if dry_run else ""
-    flash(f"{prefix}{decision['outcome']}: {decision['basis']}", "info")
+    outcome = term(decision["outcome"])
+    message = _("%(outcome)s: %(basis)s", outcome=outcome, basis=decision["basis"])
+    flash(_("Dry run: %(message)s", message=message) if dry_run else message, "info")
     return redirect(url_for("dsar.show", request_id=request_id))
 
 

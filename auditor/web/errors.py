@@ -7,20 +7,21 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from auditor.errors import StorageError
 from auditor.web.context import log
+from auditor.web.i18n import lazy_gettext as _l
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    403: "Your role does not allow this page or action.",
-    404: "There is nothing here.",
-    405: "This page does not accept that kind of request.",
-    413: "The form is too large.",
-    500: "Something went wrong on the server. The error was logged.",
-    503: "The database is not available right now. Try again in a moment.",
+    400: _l("The request could not be understood."),
+    403: _l("Your role does not allow this page or action."),
+    404: _l("There is nothing here."),
+    405: _l("This page does not accept that kind of request."),
+    413: _l("The form is too large."),
+    500: _l("Something went wrong on the server. The error was logged."),
+    503: _l("The database is not available right now. Try again in a moment."),
 }
 
 
 def _page(status: int, detail: str | None = None) -> tuple[str, int]:
-    return render_template("error.html", status=status, message=detail or MESSAGES.get(status, "Error.")), status
+    return render_template("error.html", status=status, message=detail or MESSAGES.get(status, _l("Error."))), status
 
 
 def _http_error(exc: HTTPException) -> tuple[str, int]:

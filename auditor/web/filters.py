@@ -10,7 +10,7 @@ from flask import Flask, g, request, url_for
 
 from auditor.accounts.roles import allowed
 from auditor.accounts.users import ROLES
-from auditor.web import charts
+from auditor.web import charts, readable
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
@@ -112,3 +112,4 @@ def install(app: Flask) -> None:
         hbar_chart=charts.hbar_chart,
         trend_chart=charts.trend_chart,
     )
+    readable.install(app)  # findings for people; when/day through the one date formatter (configured zone)

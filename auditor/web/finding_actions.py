@@ -12,16 +12,19 @@ from auditor.accounts.users import active_usernames
 from auditor.findings import triage as web_triage
 from auditor.findings.queries import brief_rows
 from auditor.findings.triage import MAX_BULK, TriageError
+from auditor.limits import ascii_int
 from auditor.web.context import actor, current_user, web
 from auditor.web.guard import requires, safe_next
+from auditor.web.i18n import gettext as _
+from auditor.web.i18n import lazy_gettext as _l
 
 bp = Blueprint("finding_actions", __name__, url_prefix="/findings")
 
 BULK_ACTIONS = {
-    "acknowledge": "Acknowledge",
-    "assign": "Assign",
-    "reopen": "Reopen",
-    "accept_risk": "Accept the risk",
+    "acknowledge": _l("Acknowledge"),
+    "assign": _l("Assign"),
+    "reopen": _l("Reopen"),
+    "accept_risk": _l("Accept the risk"),
 }
 
 
@@ -69,7 +72,7 @@ def _accept(ids: list[int]) -> int:
 def acknowledge(finding_id: int) -> Response:
     """Mark the finding as seen and being handled."""
     return _run(
-        lambda: web_triage.acknowledge(web().db, actor(), [finding_id], web().now()), "Acknowledged.", finding_id
+        lambda: web_triage.acknowledge(web().db, actor(), [finding_id], web().now()), _("Acknowledged."), finding_id
     )
 
 
@@ -79,7 +82,7 @@ def assign(finding_id: int) -> Response:
     """Assign the finding (empty: unassign)."""
     return _run(
         lambda: web_triage.assign(web().db, actor(), [finding_id], _assignee(), web().now()),
-        "Assignment saved.",
+        _("Assignment saved."),
         finding_id,
     )
 
@@ -93,34 +96,34 @@ def comment(finding_id: int) -> Response:
         web_triage.comment(web().db, actor(), finding_id, _form("body", 6000), web().now())
         return 1
 
-    return _run(add, "Comment added.", finding_id)
+    return _run(add, _("Comment added."), finding_id)
 
 
 @bp.post("/<int:finding_id>/reopen")
 @requires("findings.triage")
 def reopen(finding_id: int) -> Response:
     """Clear the acknowledgement and withdraw a risk exception made here."""
-    return _run(lambda: web_triage.reopen(web().db, actor(), [finding_id], web().now()), "Reopened.", finding_id)
+    return _run(lambda: web_triage.reopen(web().db, actor(), [finding_id], web().now()), _("Reopened."), finding_id)
 
 
 @bp.post("/<int:finding_id>/accept-risk")
 @requires("findings.accept_risk")
 def accept_risk(finding_id: int) -> Response:
     """Accept the risk with a reason, an approver and an expiry date."""
-    return _run(lambda: _accept([finding_id]), "Risk accepted until the expiry date.", finding_id)
+    return _run(lambda: _accept([finding_id]), _("Risk accepted until the expiry date."), finding_id)
 
 
 def _selected() -> list[int]:
-    ids = [value for value in request.form.getlist("ids") if value.isdigit() and len(value) < 12]
+    ids = [number for value in request.form.getlist("ids") if (number := ascii_int(value, max_digits=11))]
     if len(ids) > MAX_BULK:
-        abort(400, f"At most {MAX_BULK} findings at once.")
-    return sorted({int(value) for value in ids})
+        abort(400, _("At most %(count)s findings at once.", count=MAX_BULK))
+    return sorted(set(ids))
 
 
 def _bulk_action() -> str:
     action = request.form.get("action", "")
     if action not in BULK_ACTIONS:
-        abort(400, "Choose an action for the selected findings.")
+        abort(400, _("Choose an action for the selected findings."))
     if action == "accept_risk" and not allowed(current_user().role, "findings.accept_risk"):
         abort(403)
     return action
@@ -133,7 +136,7 @@ def bulk() -> Response | str:
     action = _bulk_action()
     ids = _selected()
     if not ids:
-        flash("Select at least one finding.", "error")
+        flash(_("Select at least one finding."), "error")
         return _back()
     with web().db.session() as session:
         rows = brief_rows(session, ids)
@@ -158,7 +161,7 @@ def bulk_apply() -> Response:
     action = _bulk_action()
     ids = _selected()
     if request.form.get("confirm") != "yes":
-        abort(400, "The bulk action was not confirmed.")
+        abort(400, _("The bulk action was not confirmed."))
     context = web()
     actions: dict[str, Callable[[], int]] = {
         "acknowledge": lambda: web_triage.acknowledge(context.db, actor(), ids, context.now()),

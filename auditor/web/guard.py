@@ -21,13 +21,15 @@ from auditor.accounts.crypto import new_token
 from auditor.accounts.roles import PERMISSIONS, allowed
 from auditor.accounts.sessions import load_session
 from auditor.web.context import log, web
+from auditor.web.i18n import gettext as _
 
 PUBLIC = "@public"
 PERMISSION_ATTR = "_auditor_permission"
 CSRF_EXEMPT_ATTR = "_auditor_csrf_exempt"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
+    "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'"
 )
 
@@ -101,7 +103,7 @@ def _check_csrf() -> None:
         abort(403, "cross-site form submissions are refused")
     sent = request.form.get("csrf_token", "")
     if not sent or not hmac.compare_digest(sent.encode(), csrf_token().encode()):
-        abort(400, "The form expired or did not come from this site. Reload the page and try again.")
+        abort(400, _("The form expired or did not come from this site. Reload the page and try again."))
 
 
 def _deny(permission: str) -> None:

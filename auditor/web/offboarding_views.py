@@ -2,7 +2,8 @@
 the evidence PDF, and a security officer's decision on a proposed revocation.
 
 Blueprint ``offboarding`` under ``/offboarding``. Permissions (in ``auditor.accounts.roles.PERMISSIONS``):
-``offboarding.view`` (the list, one case, its evidence), ``offboarding.open`` (open a case, re-check it) and
+``offboarding.view`` (the list, one case, its evidence, who may decide a proposal), ``offboarding.open`` (open a
+case), ``offboarding.check`` (re-check an open case: HR, the administrator and the approver) and
 ``offboarding.approve`` (approve or reject a proposed revocation; the service also refuses anyone but a
 security officer, and the person who opened the case). Views parse the form and call
 ``auditor.offboarding.use_cases``.
@@ -16,17 +17,20 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
+from auditor.accounts.users import active_usernames
 from auditor.errors import AuditorError
 from auditor.offboarding import use_cases as service
 from auditor.offboarding.cases import CaseError
 from auditor.offboarding.revocation import RevocationError
 from auditor.web.context import web
 from auditor.web.guard import requires
+from auditor.web.i18n import gettext as _
+from auditor.web.i18n import term
 
 bp = Blueprint("offboarding", __name__, url_prefix="/offboarding")
 
-VIEW, OPEN, APPROVE = "offboarding.view", "offboarding.open", "offboarding.approve"
-
+VIEW, OPEN, CHECK, APPROVE = "offboarding.view", "offboarding.open", "offboarding.check", "offboarding.approve"
+APPROVER_ROLES = ("security_officer",)
 
 
 def _case_or_404(case_id: int) -> dict[str, Any]:
@@ -52,8 +56,8 @@ def index() -> str:
 @bp.get("/new")
 @requires(OPEN)
 def new() -> str:
-    """The form HR fills in for a leaver."""
-    return render_template("offboarding/new.html", form={}, error=None)
+    """The form HR fills in for a leaver (``?uid=`` fills the uid in, from the person page)."""
+    return render_template("offboarding/new.html", form={"uid": request.args.get("uid", "")[:200]}, error=None)
 
 
 @bp.post("/new")
@@ -82,9 +86,11 @@ def create() -> Response | tuple[str, int]:
     except AuditorError as exc:
         return render_template("offboarding/new.html", form=form, error=str(exc)), 400
     case = result["case"]
+    present = case["counts"]["present"]
     flash(
-        f"Case {case['id']} {'opened' if result['created'] else 'was already open'}: "
-        f"{case['counts']['present']} item(s) present.",
+        _("Case %(id)s opened: %(count)s item(s) present.", id=case["id"], count=present)
+        if result["created"]
+        else _("Case %(id)s was already open: %(count)s item(s) present.", id=case["id"], count=present),
         "info",
     )
     return redirect(url_for("offboarding.show", case_id=case["id"]))
@@ -93,18 +99,22 @@ def create() -> Response | tuple[str, int]:
 @bp.get("/<int:case_id>")
 @requires(VIEW)
 def show(case_id: int) -> str:
-    """One case: deadline, platforms, items with their state and times, revocations."""
-    return render_template("offboarding/show.html", case=_case_or_404(case_id))
+    """One case: deadline, platforms, items with their state and times, revocations and who may decide them."""
+    case = _case_or_404(case_id)
+    with web().db.session() as session:
+        officers = active_usernames(session, APPROVER_ROLES)
+    approvers = [name for name in officers if name != case["opened_by"]]
+    return render_template("offboarding/show.html", case=case, approvers=approvers)
 
 
 @bp.post("/<int:case_id>/check")
-@requires(OPEN)
+@requires(CHECK)
 def check(case_id: int) -> Response:
     """Re-check the case now."""
     _case_or_404(case_id)
     context = web()
     case = service.check_case(context.settings, case_id, now=context.now(), db=context.db)
-    flash(f"Case {case_id} checked: {case['status']}.", "info")
+    flash(_("Case %(id)s checked: %(status)s.", id=case_id, status=term(case["status"])), "info")
     return redirect(url_for("offboarding.show", case_id=case_id))
 
 
@@ -149,5 +159,6 @@ def decide(revocation_id: int) -> Response:
             abort(404)
         flash(str(exc), "error")
         return redirect(url_for("offboarding.index"))
-    flash(f"Revocation {revocation_id}: {action}d.", "info")
+    done = _("approved") if action == "approve" else _("rejected")
+    flash(_("Revocation %(id)s: %(done)s.", id=revocation_id, done=done), "info")
     return redirect(url_for("offboarding.show", case_id=case["id"]))

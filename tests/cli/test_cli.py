@@ -73,8 +73,10 @@ def test_unverified_platform_exits_3(tmp_path: Path, demo: Path, monkeypatch: py
     text = demo.read_text(encoding="utf-8").replace('base_url = "sandbox://meta"',
                                                     f'base_url = "http://127.0.0.1:{port}/v25.0"')
     text = text.replace('backoff = 0.2', 'backoff = 0.0\nmax_retries = 0\ntimeout = 2')
-    for name in ("people.ldif", "secrets.env", "policy-parameters.yaml"):
-        (tmp_path / name).write_bytes((demo.parent / name).read_bytes())
+    for source in demo.parent.iterdir():  # every input of the workspace (LDIF, secrets, exports, shop data)
+        if source.is_file() and source.name != "auditor.toml" and not source.name.startswith("auditor.db"):
+            (tmp_path / source.name).write_bytes(source.read_bytes())
+            (tmp_path / source.name).chmod(0o600)
     config = tmp_path / "auditor.toml"
     config.write_text(text, encoding="utf-8")
     code, out, _ = run("scan", "--config", str(config), "--quiet")

@@ -10,11 +10,20 @@ import pytest
 from auditor.connectors.meta import MetaConnector
 from auditor.demo.meta.emulator import MetaEmulator
 from auditor.errors import ConfigError
-from tests.connectors.meta_fixtures import BUSINESS_ID, EXTRA_ENV, EXTRA_TOKEN, TOKEN, business
+from tests.connectors.meta_fixtures import (
+    APP_ID,
+    APP_SECRET,
+    APP_SECRET_ENV,
+    BUSINESS_ID,
+    EXTRA_ENV,
+    EXTRA_TOKEN,
+    TOKEN,
+    business,
+)
 from tests.support.served import ServedEmulator, serving
 
 PLATFORM = "kwiatek-meta"
-SECRETS = {"META_TOKEN": TOKEN, EXTRA_ENV: EXTRA_TOKEN}
+SECRETS = {"META_TOKEN": TOKEN, EXTRA_ENV: EXTRA_TOKEN, APP_SECRET_ENV: APP_SECRET}
 
 
 def resolve_secret(env_name: str | None, key: str) -> str:
@@ -33,7 +42,7 @@ class MetaSandbox(ServedEmulator):
     defaults = {
         "kind": "meta", "name": PLATFORM, "business_id": BUSINESS_ID, "token_env": "META_TOKEN", "page_size": 25,
         "timeout": 5.0, "max_retries": 2, "backoff": 0.0, "inspect_tokens": [EXTRA_ENV],
-        "options": {"max_wait": 0.0},
+        "options": {"max_wait": 0.0, "app_id": APP_ID, "app_secret_env": APP_SECRET_ENV},
     }
 
 

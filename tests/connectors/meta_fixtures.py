@@ -1,4 +1,4 @@
-"""Small MetaBusinessData dicts in the Graph API v25.0 shapes (docs/platform-apis.md section 1) for tests."""
+"""Small MetaBusinessData dicts in the Graph API v25.0 shapes (docs/platforms/meta.md) for tests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ BUSINESS_ID = "1000"
 TOKEN = "EAAtestOWNtoken0123456789abcdef"
 EXTRA_TOKEN = "EAAtestEXTRAtoken9876543210zyxw"
 EXTRA_ENV = "META_ZAPIER_TOKEN"
+APP_ID = "9901"
+APP_SECRET = "testappsecret0123456789"  # noqa: S105 (a test value)
+APP_SECRET_ENV = "META_APP_SECRET"  # noqa: S105 (the name of an environment variable)
 
 
 def _user(uid: str, name: str, email: str, role: str, tasks: list[str], two_fac: str, **extra: Any) -> dict:
@@ -18,7 +21,7 @@ def _user(uid: str, name: str, email: str, role: str, tasks: list[str], two_fac:
             "pending_email": None, "marked_for_removal": False, "invited_user_type": "FB", **extra}
 
 
-def _assignee(uid: str, name: str, tasks: list[str], user_type: str = "business_user") -> dict:
+def _assignee(uid: str, name: str, tasks: list[str], user_type: str = "BUSINESS_USER") -> dict:
     return {"id": uid, "name": name, "user_type": user_type, "tasks": tasks, "permitted_tasks": tasks}
 
 
@@ -59,12 +62,13 @@ BASE: dict[str, Any] = {
             _assignee("2001", "Anna Admin", ["MANAGE", "CREATE_CONTENT", "MODERATE", "ADVERTISE", "ANALYZE"]),
             _assignee("2002", "Ben Employee", ["CREATE_CONTENT", "MODERATE"]),
             _assignee("2004", "Dan Dev", ["PROFILE_PLUS_FULL_CONTROL"]),
-            _assignee("3001", "Zapier Bridge", ["ANALYZE", "TELEPORT"], "system_user"),
+            _assignee("3001", "Zapier Bridge", ["ANALYZE", "TELEPORT"], "SYSTEM_USER"),
         ]},
     ],
     "client_pages": [
         {"id": "5002", "name": "Partner Page", "category": "Brand", "assigned_users": [
             _assignee("2003", "Cara Finance", ["PROFILE_PLUS_MANAGE"]),
+            _assignee("2001", "Anna Admin", ["MANAGE"]),
             _assignee("7777", "Agency Person", ["ADVERTISE"]),
         ]},
     ],
@@ -107,10 +111,13 @@ BASE: dict[str, Any] = {
                     "namespace": "kw"}],
     "client_apps": [{"id": "9902", "name": "Zapier", "link": "https://zapier.example",
                      "namespace": "zapier"}],
+    "app_secrets": {APP_ID: APP_SECRET},  # the auditor's app: its app token may inspect its tokens
+    "app_roles": {"9902": ["93001"]},  # the Zapier system user is a developer of its app (may inspect itself)
     "tokens": {
         TOKEN: {"app_id": "9901", "type": "USER", "application": "Kwiatek Audit", "expires_at": 0,
                 "data_access_expires_at": 1900000000, "issued_at": 1700000000, "is_valid": True,
-                "scopes": ["business_management", "ads_read", "pages_show_list", "pages_read_engagement"],
+                "scopes": ["business_management", "ads_read", "pages_show_list", "pages_read_engagement",
+                           "pages_manage_metadata"],
                 "granular_scopes": [{"scope": "business_management", "target_ids": [BUSINESS_ID]}],
                 "user_id": "2001"},
         EXTRA_TOKEN: {"app_id": "9902", "type": "USER", "application": "Zapier", "expires_at": 0,

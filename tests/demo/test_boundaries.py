@@ -16,7 +16,8 @@ from auditor.demo.platforms import demo_platforms, registered
 PACKAGE = Path(auditor.__file__).parent
 DEMO = PACKAGE / "demo"
 ALLOWED = {PACKAGE / "connectors" / "live.py", PACKAGE / "cli" / "demo.py", PACKAGE / "cli" / "__init__.py"}
-CONFIG_ORDER = ["meta", "linkedin", "tiktok", "x", "pinterest", "google_ads", "import"]
+CONFIG_ORDER = ["meta", "linkedin", "tiktok", "x", "pinterest", "google_ads", "import", "shopify", "woocommerce", "gtm",
+                "ga4", "magento"]
 
 
 def demo_imports(path: Path) -> list[str]:

@@ -26,6 +26,7 @@ from tests.support.slapd import start_slapd
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 ASSET_EDGES = ("owned_pages", "client_pages", "owned_ad_accounts", "client_ad_accounts",
                "owned_instagram_assets", "owned_whatsapp_business_accounts")
+PARTNER_ASSET_EDGES = (*ASSET_EDGES, "owned_pixels", "owned_product_catalogs")
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +165,24 @@ def reference_findings(company: Company, *, synced_earlier: bool = True) -> set[
     for token, data in meta["tokens"].items():
         if set(data["scopes"]) - set(allowlist(company).get(data["app_id"], ())):
             add("excess_app_scope", f"token:{names[token]}")
+    for page in meta["owned_pages"] + meta["client_pages"]:  # direct Page roles: no email, manual links only
+        for person in page.get("roles", ()):
+            uid = links.get(person["id"])
+            if uid is None:
+                add("unmatched_account", person["id"])
+            elif info[uid][0] != "active":
+                add("orphaned_access", person["id"])
+    approved = tenant.policy_parameters.get("partner-not-approved", {}).get("approved_partners", [])
+    held: dict[str, set[str]] = defaultdict(set)  # partner id -> its tasks on our assets
+    for edge in PARTNER_ASSET_EDGES:
+        for asset in meta.get(edge, ()):
+            for partner in [*asset.get("agencies", ()), *asset.get("shared_agencies", ())]:
+                held[partner["id"]].update(partner.get("permitted_tasks", ()))
+    for partner_id, tasks in held.items():
+        if partner_id not in approved:
+            add("partner_access", partner_id)
+        if tasks & {"MANAGE", "ADMIN", "EDIT"}:  # admin-level: MANAGE, and a pixel's EDIT
+            add("partner_access", partner_id)
     return found
 
 
@@ -252,8 +271,11 @@ def test_directory_mapping_reads_the_conventions(company):
 
 
 def test_every_meta_category_is_planted(company):
-    assert {p.category for p in company.planted} == set(CATEGORIES)
-    assert len({p.key for p in company.planted}) == len(company.planted)
+    # duplicate_identity is the directory's own case, proved against a real slapd in tests/directory
+    assert {p.category for p in company.planted} == set(CATEGORIES) - {"duplicate_identity"}
+    repeated = [key for key, n in Counter(p.key for p in company.planted).items() if n > 1]
+    # two partner rules on one agency; could-not-verify verdicts name no account (one per rule and tenant)
+    assert sorted(key[0] for key in repeated) == ["could_not_verify", "partner_access"]
     assert all(p.platform == PLATFORM for p in company.planted)
     severities = {p.severity for p in company.planted if p.category == "missing_2fa"}
     assert severities == {"high", "medium"}
@@ -267,6 +289,8 @@ def test_planted_accounts_and_assets_exist(company):
     apps = {f"app:{a['id']}" for a in meta["owned_apps"] + meta["client_apps"]}
     tokens = {"token:self"} | {f"token:{env}" for env in tenant.extra_tokens}
     assets = {a["id"] for edge in ASSET_EDGES for a in meta[edge]}
+    users |= {r["id"] for page in meta["owned_pages"] for r in page.get("roles", ())}  # direct Page roles
+    users |= {a["id"] for a in meta["agencies"]}  # partner businesses
     for planted in company.planted:
         assert planted.account is None or planted.account in users | invites | apps | tokens, planted
         assert planted.asset is None or planted.asset in assets, planted
@@ -310,8 +334,8 @@ def test_meta_business_shape(company):
     meta = meta_of(company).data
     business = {"id": "1234567890", "name": "Kwiatek Shop", "two_factor_type": "admin_required"}
     assert meta["business"] == business
-    principals = {u["id"]: "business_user" for u in meta["business_users"]}
-    principals.update({u["id"]: "system_user" for u in meta["system_users"]})
+    principals = {u["id"]: "BUSINESS_USER" for u in meta["business_users"]}  # AssignedUserType: upper case
+    principals.update({u["id"]: "SYSTEM_USER" for u in meta["system_users"]})
     for user in meta["business_users"]:
         assert user["role"] in {"ADMIN", "EMPLOYEE"} and user["invited_user_type"] in {"FB", "MWA"}
     assert sum(u["role"] == "ADMIN" for u in meta["business_users"]) <= 3
@@ -345,7 +369,7 @@ def test_tokens_and_allowlists(company):
     system_users = {u["id"] for u in tenant.data["system_users"]}
     assert own["user_id"] in system_users and shop["user_id"] in system_users
     assert tenant.policy_parameters["excess-app-scope"]["default_allowed"] == [
-        "business_management", "ads_read", "pages_show_list", "pages_read_engagement"]
+        "business_management", "ads_read", "pages_show_list", "pages_read_engagement", "pages_manage_metadata"]
 
 
 def test_config_data_validates_against_the_settings_models(company):
@@ -384,8 +408,11 @@ def test_ldif_round_trips_and_base64_encodes_non_ascii(company):
     records = parse_ldif(text)
     assert [r["dn"][0] for r in records[:3]] == [
         "dc=kwiatek,dc=example", "ou=people,dc=kwiatek,dc=example", "ou=leavers,dc=kwiatek,dc=example"]
-    assert records[3:] == company.people
-    assert parse_ldif(ldif_text(company, earlier=True))[3:] == company.earlier_people
+    people = len(company.people)
+    assert records[3:3 + people] == company.people
+    assert [r["dn"][0] for r in records[3 + people:]] == [
+        "ou=groups,dc=kwiatek,dc=example", *(g["dn"][0] for g in company.groups)]  # the groups follow the people
+    assert parse_ldif(ldif_text(company, earlier=True))[3:3 + len(company.earlier_people)] == company.earlier_people
     assert ldif_text(company, version=True).startswith("version: 1\n")
 
 

@@ -13,6 +13,7 @@ from auditor.demo.google_ads.company import (
     DEVELOPER_TOKEN_ENV,
     MANAGER_ID,
     PLATFORM,
+    PMAX_ID,
     SEARCH_ID,
     VIDEO_ID,
     build,
@@ -49,8 +50,8 @@ def test_build_is_deterministic(company, gads):
     assert again.data == gads.data and again.planted == gads.planted and again.token == gads.token
     assert (gads.kind, gads.name, gads.tenant_id, gads.token_variable) == (
         "google_ads", PLATFORM, MANAGER_ID, "AUDITOR_GOOGLE_ADS_TOKEN")
-    assert gads.settings["options"] == {"customer_ids": [SEARCH_ID, VIDEO_ID], "login_customer_id": MANAGER_ID,
-                                        "developer_token_env": DEVELOPER_TOKEN_ENV}
+    # no customer list: the clients are found through the manager hierarchy
+    assert gads.settings["options"] == {"login_customer_id": MANAGER_ID, "developer_token_env": DEVELOPER_TOKEN_ENV}
     assert demo_platform("google_ads").build is build
 
 
@@ -113,3 +114,8 @@ def test_a_partial_scan_resolves_nothing(sandbox_scan):
     after = sandbox_scan.findings()
     assert before <= {f["fingerprint"] for f in after}
     assert any(f["rule"] == "platform-not-verified" and "RESOURCE_EXHAUSTED" in f["message"] for f in after)
+
+
+def test_the_performance_max_client_is_reached_only_through_the_manager(gads):
+    assert PMAX_ID not in gads.data["accessible"] and "customer_ids" not in gads.settings["options"]
+    assert gads.data["customers"][PMAX_ID]["via_manager"] and not gads.data["customers"][VIDEO_ID]["manager"]

@@ -112,6 +112,14 @@ def test_data_shapes(company, sandbox):
         assert len(admins) <= 3
     statuses = Counter(i["invite_data"]["invite_status"] for i in data["invites"])
     assert statuses == Counter({"PENDING": 2, "EXPIRED": 1, "DECLINED": 1, "CANCELLED": 1, "ACCEPTED": 1})
+    assert all(m["created_time"] > 10**12 for m in members + system)  # epoch milliseconds
+    assert all("permissions" not in a for a in data["assets"])  # the asset list carries none
+    (partner,) = data["partners"]
+    (held,) = partner["assets"]
+    assert (partner["partner_type"], partner["business_roles"], held["permissions"]) == (
+        "INTERNAL", ["PARTNER"], ["CAMPAIGN_MANAGER", "ANALYST"])  # not admin-level: partner-admin-tasks stays quiet
+    planted = next(p for p in sandbox.planted if p.category == "partner_access")
+    assert planted.account == partner["id"] and planted.note.startswith("partner-not-approved")
     people = {e["mail"][0]: e for e in company.people}
     for member in members:
         entry = people.get(member["user"]["email"])

@@ -14,7 +14,7 @@ import pytest
 import auditor.connectors.tiktok  # noqa: F401 - registers the connector (the lead adds it to _load_builtin)
 from auditor.demo.company import Company, build_company
 from auditor.demo.platforms import SandboxPlatform, demo_platform
-from auditor.demo.tiktok.company import BC_ID, CAST, PLATFORM, build
+from auditor.demo.tiktok.company import BC_ID, CAST, PARTNER_BC_ID, PLATFORM, build
 from tests.support.sandbox_scan import SandboxScan, keys, planted_rules, unverified_rules
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -65,9 +65,18 @@ def test_traps_are_in_the_data(tiktok):
     assert agency["user_id"] in {m["user_id"] for m in advertiser["members"]}
 
 
+def test_the_partner_holds_the_ad_account_without_admin_tasks(tiktok):
+    (partner,) = tiktok.data["partners"]
+    assert partner["bc_id"] == PARTNER_BC_ID and "agreement" not in partner
+    assert [(a["asset_type"], a["advertiser_role"]) for a in partner["assets"]] == [("ADVERTISER", "OPERATOR")]
+    (planted,) = [p for p in tiktok.planted if p.category == "partner_access"]
+    assert (planted.account, planted.note.split(":")[0]) == (PARTNER_BC_ID, "partner-not-approved")
+
+
 def test_planted_accounts_exist(tiktok):
     ids = {m.get("user_id") for m in tiktok.data["members"]} | {
-        f"invite:{m['user_email']}" for m in tiktok.data["members"] if m["relation_status"] == "PENDING"}
+        f"invite:{m['user_email']}" for m in tiktok.data["members"] if m["relation_status"] == "PENDING"} | {
+        p["bc_id"] for p in tiktok.data["partners"]}
     for planted in tiktok.planted:
         assert planted.platform == PLATFORM
         assert planted.account is None or planted.account in ids, planted

@@ -50,6 +50,7 @@ def sandbox_settings(tmp_path: Path, company: Company, platforms: list[SandboxPl
             options = {**sp.settings["options"], "path": str(tmp_path / sp.settings["options"]["path"])}
             entries.append(PlatformSettings(kind=sp.kind, name=sp.name, **{**sp.settings, "options": options}))
     (tmp_path / "secrets.env").write_text("".join(secrets), encoding="utf-8")
+    (tmp_path / "secrets.env").chmod(0o600)  # a secrets file others can read is refused
     return Settings(
         storage=StorageSettings(url=f"sqlite:///{tmp_path / 'auditor.db'}"),
         directory=DirectorySettings(kind="ldif", path=str(write_ldif(company, tmp_path / "people.ldif")),

@@ -96,7 +96,7 @@ def test_passkey_exists_from_v24(emulator):
 def test_page_tokens_and_page_size():
     emulator = GoogleAdsEmulator(many_users(3), TOKEN, page_size=3)
     query = "SELECT customer_user_access.user_id FROM customer_user_access"
-    first = search(emulator, query, returnTotalResultsCount=True)[1]
+    first = search(emulator, query, searchSettings={"returnTotalResultsCount": True})[1]
     assert len(first["results"]) == 3 and first["totalResultsCount"] == "8" and first["nextPageToken"]
     ids = [r["customerUserAccess"]["userId"] for r in first["results"]]
     token = first["nextPageToken"]
@@ -140,7 +140,7 @@ def test_change_events_in_range_newest_first(emulator):
 @pytest.mark.parametrize(("headers", "status", "code"), [
     ({}, 401, "NOT_ADS_USER"),
     ({"Authorization": "Bearer nope"}, 401, "OAUTH_TOKEN_INVALID"),
-    ({"Authorization": f"Bearer {TOKEN}"}, 401, "DEVELOPER_TOKEN_PARAMETER_MISSING"),
+    ({"Authorization": f"Bearer {TOKEN}"}, 400, "DEVELOPER_TOKEN_PARAMETER_MISSING"),
     ({"Authorization": f"Bearer {TOKEN}", "developer-token": "x"}, 401, "DEVELOPER_TOKEN_INVALID"),
     ({"Authorization": f"Bearer {TOKEN}", "developer-token": DEVELOPER_TOKEN}, 403, "USER_PERMISSION_DENIED"),
     ({**HEADERS, "login-customer-id": "123"}, 403, "USER_PERMISSION_DENIED"),

@@ -12,7 +12,15 @@ from werkzeug.test import Client
 from auditor.demo.faults import FaultPlan
 from auditor.demo.meta.emulator import MetaEmulator
 from auditor.demo.server import serve
-from tests.connectors.meta_fixtures import BUSINESS_ID, EXTRA_TOKEN, TOKEN, business, many_users
+from tests.connectors.meta_fixtures import (
+    APP_ID,
+    APP_SECRET,
+    BUSINESS_ID,
+    EXTRA_TOKEN,
+    TOKEN,
+    business,
+    many_users,
+)
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -104,10 +112,10 @@ def test_assigned_users_requires_business_on_ad_accounts(emulator):
     assert status == 400 and "business is required" in body["error"]["message"]
     status, body, _ = get(emulator, "/v25.0/act_6001/assigned_users", {"business": BUSINESS_ID})
     assert status == 200 and [u["id"] for u in body["data"]] == ["2001", "2002"]
-    status, body, _ = get(emulator, "/v25.0/5001/assigned_users")  # optional on pages
-    assert status == 200 and len(body["data"]) == 4
-    status, body, _ = get(emulator, "/v25.0/5001/assigned_users", {"business": "999"})
+    status, body, _ = get(emulator, "/v25.0/act_6001/assigned_users", {"business": "999"})
     assert status == 400
+    status, body, _ = get(emulator, "/v25.0/5001/assigned_users", {"business": BUSINESS_ID})
+    assert status == 400 and body["error"]["code"] in (190, 210)  # a Page answers a Page token only
 
 
 def test_activities_since_until_newest_first(emulator):
@@ -131,9 +139,11 @@ def test_per_user_views(emulator):
 
 
 def test_debug_token_known_and_unknown(emulator):
-    _, body, _ = get(emulator, "/v25.0/debug_token", {"input_token": EXTRA_TOKEN})
+    extra = {"Authorization": f"Bearer {EXTRA_TOKEN}"}  # its system user is a developer of its app
+    _, body, _ = get(emulator, "/v25.0/debug_token", {"input_token": EXTRA_TOKEN}, headers=extra)
     assert body["data"]["application"] == "Zapier" and body["data"]["user_id"] == "93001"
-    _, body, _ = get(emulator, "/v25.0/debug_token", {"input_token": "EAAunknown"})
+    app = {"Authorization": f"Bearer {APP_ID}|{APP_SECRET}"}
+    _, body, _ = get(emulator, "/v25.0/debug_token", {"input_token": "EAAunknown"}, headers=app)
     assert body["data"]["is_valid"] is False and body["data"]["error"]["code"] == 190
 
 
@@ -144,7 +154,7 @@ def test_token_without_business_management_is_refused_on_business_edges():
     status, body, _ = get(emulator, f"/v25.0/{BUSINESS_ID}/business_users")
     assert status == 403 and body["error"]["code"] == 200
     assert "business_management" in body["error"]["message"]
-    status, _, _ = get(emulator, "/v25.0/5001/assigned_users")
+    status, _, _ = get(emulator, "/v25.0/act_6001/assigned_users", {"business": BUSINESS_ID})
     assert status == 200
 
 

@@ -76,11 +76,11 @@ def test_assets_need_a_type_and_hide_members(emulator):
 
 
 def test_asset_members_carry_only_their_asset_role(emulator):
-    members = body(emulator, "/bc/asset/member/get/", bc_id=BC_ID, asset_type="TT_ACCOUNT",
-                   asset_id="8201")["data"]["list"]
-    assert members[0] == {"user_id": "7003", "user_name": "Cleo Creator", "user_email": "cleo@kwiatek.example",
-                          "user_role": "STANDARD", "relation_status": "BOUND", "tt_account_roles": ["POST", "LIVE"]}
-    assert body(emulator, "/bc/asset/member/get/", bc_id=BC_ID, asset_type="TT_ACCOUNT",
+    members = body(emulator, "/bc/asset/member/get/", bc_id=BC_ID, asset_type="CATALOG",
+                   asset_id="8101")["data"]["list"]
+    assert members[1] == {"user_id": "7002", "user_name": "Ben Standard", "user_email": "ben@kwiatek.example",
+                          "user_role": "STANDARD", "relation_status": "BOUND", "catalog_role": "AD_PROMOTE"}
+    assert body(emulator, "/bc/asset/member/get/", bc_id=BC_ID, asset_type="CATALOG",
                 asset_id="404")["code"] == 40001
     assert body(emulator, "/bc/asset/member/get/", bc_id=BC_ID, asset_type="ADVERTISER")["code"] == 40002
 

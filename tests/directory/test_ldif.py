@@ -168,3 +168,22 @@ def test_open_directory_resolves_the_path_against_the_config_file(tmp_path: Path
     config.write_text('[directory]\nkind = "ldif"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="directory.path is not set"):
         open_directory(load_settings(config, environ={}))
+
+
+def test_an_oversized_value_names_file_line_and_limit(tmp_path: Path) -> None:
+    settings = DirectorySettings(kind="ldif", ldif_max_line_bytes=1000)
+    long_line = "dn: uid=a,dc=x\nobjectClass: person\nuid: a\ndescription: " + "x" * 5000 + "\n"
+    folded = "dn: uid=a,dc=x\nobjectClass: person\nuid: a\ndescription: x\n" + " " + "y" * 600 + "\n " + "z" * 600
+    for text, line in ((long_line, 4), (folded, 4)):
+        path = _write(tmp_path, text)
+        with pytest.raises(DirectoryError) as caught:
+            list(LdifDirectory(path, settings).people(NOW))
+        message = str(caught.value)
+        assert message.startswith(f"{path}: line {line}: ") and "1000 bytes" in message, message
+        assert "directory.ldif_max_line_bytes" in message
+
+
+def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dn: uid=a,dc=x\nobjectClass: person\nuid: a\n" * 50)
+    with pytest.raises(DirectoryError, match=r"bytes is more than the 100 allowed \(directory.ldif_max_bytes\)"):
+        list(LdifDirectory(path, DirectorySettings(kind="ldif", ldif_max_bytes=100)).people(NOW))

@@ -4,14 +4,35 @@ a late extension refused with exit 2, and ``pack ID --out DIR`` writing the PDF 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from auditor.cli.dsar import dsar
+from auditor.dsar import use_cases
 from tests.dsar import fixtures
 from tests.dsar.conftest import Shop
+
+EDGE_INSTANTS = {
+    "23:30 UTC, already tomorrow in Warsaw": datetime(2026, 11, 2, 23, 30, tzinfo=UTC),
+    "last day of a month, 23:30 UTC": datetime(2026, 4, 30, 23, 30, tzinfo=UTC),
+    "29 February, 23:30 UTC": datetime(2028, 2, 29, 23, 30, tzinfo=UTC),
+    "Warsaw springs forward (01:00 UTC)": datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
+    "Warsaw falls back (01:00 UTC)": datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+    "an ordinary morning": datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+}
+"""Instants where a calendar day computed in UTC and one in the register's time zone (Europe/Warsaw) differ, or
+the month or the offset changes."""
+
+
+@pytest.fixture(autouse=True, params=["an ordinary morning"])
+def frozen(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, shop: Shop) -> date:
+    """Freeze the register's clock at an instant; returns 'today' in the register's time zone (no wall clock)."""
+    now = EDGE_INSTANTS[request.param]
+    monkeypatch.setattr(use_cases, "current_time", lambda: now)
+    return now.astimezone(use_cases.timezone_of(shop.settings)).date()
 
 
 def _run(shop: Shop, *args: str) -> tuple[int, str, str]:
@@ -36,8 +57,10 @@ def _shop_with_imports(shop: Shop) -> Shop:
     return shop
 
 
-def test_open_list_show_and_steps(shop: Shop) -> None:
-    today = date.today()
+@pytest.mark.parametrize("frozen", list(EDGE_INSTANTS), indirect=True)
+def test_open_list_show_and_steps(shop: Shop, frozen: date) -> None:
+    assert shop.settings.dsar.timezone == "Europe/Warsaw"
+    today = frozen
     received = today - timedelta(days=3)
     code, out, _ = _run(shop, "open", "--name", "Michał Woźniak", "--email", fixtures.MICHAL_WORK, "--email",
                         fixtures.MICHAL_PRIVATE, "--handle", f"{fixtures.TIKTOK}=tt-7001",
@@ -69,8 +92,8 @@ def test_open_list_show_and_steps(shop: Shop) -> None:
     assert len(json.loads(_run(shop, "list", "--status", "all", "--format", "json")[1])) == 1
 
 
-def test_a_late_extension_is_refused_with_exit_2(shop: Shop) -> None:
-    received = date.today() - timedelta(days=70)
+def test_a_late_extension_is_refused_with_exit_2(shop: Shop, frozen: date) -> None:
+    received = frozen - timedelta(days=70)
     _run(shop, "open", "--name", "Jan", "--email", "jan@example.org", "--received", received.isoformat())
     code, out, err = _run(shop, "extend", "1", "--reason", "complex")
     assert code == 2 and out == ""
@@ -106,7 +129,7 @@ def test_pack_writes_the_letter_and_the_export(shop: Shop, tmp_path: Path) -> No
     assert json.loads(_run(shop, "show", "1", "--format", "json")[1])["pack_sha256"] == sha
 
 
-def test_processing_retention_and_reminders(shop: Shop) -> None:
+def test_processing_retention_and_reminders(shop: Shop, frozen: date) -> None:
     code, out, _ = _run(shop, "processing")
     assert code == 0 and "Register of data-subject requests" in out and "retention:" in out
     record = json.loads(_run(shop, "processing", "--format", "json")[1])
@@ -114,6 +137,6 @@ def test_processing_retention_and_reminders(shop: Shop) -> None:
     code, out, _ = _run(shop, "retention", "--dry-run")
     assert code == 0 and out.startswith("would delete: audit_events 0")
     _run(shop, "open", "--name", "Jan", "--email", "jan@example.org", "--received",
-         (date.today() - timedelta(days=27)).isoformat())
+         (frozen - timedelta(days=27)).isoformat())
     reminders = json.loads(_run(shop, "reminders", "--format", "json")[1])
-    assert [(r["id"], r["alert"]) for r in reminders] in ([(1, "reminder")], [(1, "escalation")])
+    assert [(r["id"], r["alert"]) for r in reminders] == [(1, "reminder")]

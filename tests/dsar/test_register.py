@@ -158,3 +158,10 @@ def test_notes_assign_and_packs_are_kept_in_the_history(database: Database) -> N
 def test_unknown_request_is_reported_by_id(sqlite_db: Database) -> None:
     with pytest.raises(RequestNotFound, match="request 42 not found"), sqlite_db.session() as session:
         register.load(session, 42)
+
+
+@pytest.mark.parametrize("language", ["../x", "x" * 300, "de"])
+def test_a_request_language_outside_the_allowed_values_is_refused_and_not_stored(database, language) -> None:
+    with database.session(write=True) as session, pytest.raises(DsarError, match="language: unknown value"):
+        register.open_request(session, name="Jan", emails=["jan@example.org"], language=language, actor="t",
+                     received_at=NOW, received_on=NOW.date(), now=NOW, today=NOW.date())

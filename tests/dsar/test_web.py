@@ -5,6 +5,7 @@ reading the permission each view declares (with the role table proposed for ``au
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from flask import Flask, abort, g, request
 
 from auditor.dsar import use_cases as service
 from auditor.storage.db import open_database
-from auditor.web import dsar_views
+from auditor.web import dsar_views, i18n
 from auditor.web.guard import PERMISSION_ATTR
 from tests.dsar import fixtures
 from tests.dsar.conftest import NOW, Shop
@@ -41,6 +42,7 @@ def web(shop: Shop) -> Iterator[tuple[Flask, SimpleNamespace]]:
     app.jinja_loader = jinja2.ChoiceLoader([jinja2.DictLoader({"base.html": STUB_BASE}),
                                            jinja2.FileSystemLoader(str(shop.settings.templates_dir))])
     app.jinja_env.globals["csrf_token"] = lambda: "token"
+    i18n.install(app)  # as create_app: gettext in views and templates, the translated label filter
     db = open_database(shop.settings.storage_url)
     state = SimpleNamespace(user=User("olga", "security_officer"))
     app.extensions["auditor"] = SimpleNamespace(settings=shop.settings, db=db, now=lambda: NOW)
@@ -157,3 +159,28 @@ def test_every_view_declares_the_documented_permission() -> None:
         "dsar.step": "dsar.manage", "dsar.pack": "dsar.manage", "dsar.erase": "dsar.manage",
         "dsar.processing": "dsar.processing",
     }
+
+
+@pytest.mark.parametrize("language", ["../../../policies/rules/any", "x" * 300, "de", "EN", "en\x00"])
+def test_the_pack_language_is_checked_against_the_allowed_values_at_the_edge(web, language) -> None:
+    app, _ = web
+    client = app.test_client()
+    post(client, "/dsar/new", name="Jan", emails="jan@example.org")
+    response = post(client, "/dsar/1/pack", language=language)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "language: unknown value" in page and "en, pl" in page
+    assert "yaml" not in page.lower() and "Traceback" not in page
+    assert service.show_request(app.extensions["auditor"].settings, 1, now=NOW)["packs"] == []
+
+
+def test_the_pack_form_offers_exactly_the_allowed_languages(web) -> None:
+    from auditor.dsar.vocabulary import LANGUAGES
+    from auditor.reporting.i18n import available_languages
+
+    app, _ = web
+    client = app.test_client()
+    post(client, "/dsar/new", name="Jan", emails="jan@example.org")
+    page = client.get("/dsar/1").get_data(as_text=True)
+    offered = page.split('name="language"')[1].split("</select>")[0]
+    assert [v for v in re.findall(r'value="([^"]*)"', offered) if v] == list(LANGUAGES)
+    assert list(LANGUAGES) == available_languages(app.extensions["auditor"].settings.reports_dir / "dsar")

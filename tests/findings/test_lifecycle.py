@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -9,10 +10,12 @@ import pytest
 from auditor.findings.exceptions import RiskException
 from auditor.findings.lifecycle import (
     EXPIRED_EXCEPTION_RULE,
+    Coverage,
     FindingState,
     fingerprint,
     reconcile,
     scope_complete,
+    unresolved_scopes,
 )
 from auditor.model import Severity, Verdict
 
@@ -217,3 +220,98 @@ def test_expiry_is_judged_on_the_utc_date_of_now():
 def test_naive_now_is_refused():
     with pytest.raises(ValueError, match="timezone-aware"):
         reconcile([], [], EVERYTHING, [], datetime(2025, 1, 1), 1)
+
+
+# -- partial reads: resolve by scope ----------------------------------------------------------------------
+
+
+def _partial(failed: dict[str, str]) -> Coverage:
+    """Meta read in part (the ``failed`` scopes -> reasons); LinkedIn and the directory complete."""
+    coverage = Coverage(complete={("linkedin", "org1"), (None, None)})
+    coverage.add("meta", "biz1", False, failed)
+    return coverage
+
+
+STORED = {
+    "invitation": state_of(v("account:inv1", rule="stale-invitation", category="stale_invitation"), id=1),
+    "page admins": state_of(v("asset:page-1", rule="excess-admins", category="excess_admins", asset="page-1"),
+                            id=2, asset="page-1"),
+    "other page": state_of(v("asset:page-2", rule="excess-admins", category="excess_admins", asset="page-2"),
+                           id=3, asset="page-2"),
+    "account": state_of(v("account:u1", rule="orphaned-access", category="orphaned_access"), id=4, account="u1"),
+    "dormant": state_of(v("account:u2", rule="dormant-access", category="dormant_access"), id=5, account="u2"),
+    "departed": state_of(v("event:u3", rule="post-departure-activity", category="post_departure_activity"),
+                         id=6, account="u3"),
+    "grant elsewhere": state_of(v("grant:u4:page-2:MANAGE", rule="g"), id=7, account="u4", asset="page-2"),
+    "tenant": state_of(v("tenant:biz1", rule="tenant-2fa-not-enforced", category="tenant_2fa_not_enforced"), id=8),
+    "aggregated": state_of(v("unverified:account", rule="missing-2fa", category="could_not_verify"), id=9),
+    "invited user": state_of(v("account:inv2", rule="unmatched-account", category="unmatched_account"), id=10,
+                             account="inv2", evidence={"facts": {"account.kind": "invitation"}}),
+}
+
+
+def _resolved(coverage: Coverage) -> set[str]:
+    states = [dataclasses.replace(s) for s in STORED.values()]
+    result = reconcile(states, [], coverage, [], NOW, 20)
+    names = {s.fingerprint: name for name, s in STORED.items()}
+    return {names[c.fingerprint] for c in result.changes if c.change == "resolved"}
+
+
+def test_a_failed_asset_keeps_its_findings_and_the_account_findings_it_could_change():
+    resolved = _resolved(_partial({"asset:page-1": "HTTP 500 on page-1/assigned_users"}))
+    # page-1's own finding, and every account-level finding (the account's roles on page-1 are unknown)
+    assert resolved == {"invitation", "other page", "grant elsewhere", "tenant", "invited user"}
+
+
+def test_a_failed_account_keeps_only_that_accounts_findings():
+    resolved = _resolved(_partial({"account:u1": "HTTP 500 on u1/assigned_pages"}))
+    assert resolved == set(STORED) - {"account", "aggregated"}
+
+
+def test_a_failed_audit_log_keeps_the_dormancy_and_departure_findings():
+    resolved = _resolved(_partial({"events": "HTTP 500 on activities"}))
+    assert resolved == set(STORED) - {"dormant", "departed", "aggregated"}
+
+
+def test_a_failed_tenant_scope_or_a_whole_failure_resolves_nothing():
+    assert _resolved(_partial({"tenant": "HTTP 500 on pending_users"})) == set()
+    failed = Coverage(complete={(None, None)})
+    failed.add("meta", "biz1", False, {})  # failed as a whole: no scope named
+    assert _resolved(failed) == set()
+    unattributed = Coverage(complete={(None, None)})
+    unattributed.add("meta", "biz1", False, {"asset:page-1": "HTTP 500"}, ["HTTP 500", "token expired"])
+    assert _resolved(unattributed) == set(), "an error no scope accounts for fails the whole tenant"
+    assert _resolved(Coverage(complete=EVERYTHING)) == set(STORED)
+
+
+def test_unresolved_scopes_name_the_failed_scopes_a_finding_depends_on():
+    coverage = _partial({"asset:page-1": "HTTP 500", "events": "log down"})
+    assert unresolved_scopes(STORED["page admins"], coverage) == {"asset:page-1": "HTTP 500"}
+    assert unresolved_scopes(STORED["dormant"], coverage) == {"asset:page-1": "HTTP 500", "events": "log down"}
+    assert unresolved_scopes(STORED["invitation"], coverage) == {}
+    assert scope_complete("meta", "biz1", coverage) is False  # without a finding: only a complete tenant counts
+
+
+def test_a_credential_account_depends_on_its_principal():
+    """A WordPress application password is the account ``<user>:app-password:<uuid>``; when ``account:<user>``
+    failed, the user's passwords are unknown and their findings stay (found by bench/soak_faults.py)."""
+    credential = state_of(v("account:5:app-password:abc", rule="orphaned-access", category="orphaned_access"),
+                          id=11, account="5:app-password:abc")
+    other = state_of(v("account:50:app-password:def", rule="orphaned-access", category="orphaned_access"),
+                     id=12, account="50:app-password:def")
+    coverage = _partial({"account:5": "malformed JSON from GET /wp/v2/users/5/application-passwords"})
+    assert unresolved_scopes(credential, coverage) == {"account:5": coverage.partial[("meta", "biz1")]["account:5"]}
+    assert scope_complete("meta", "biz1", coverage, credential) is False
+    assert scope_complete("meta", "biz1", coverage, other) is True, "only the principal's own credentials"
+
+
+def test_an_inspected_token_depends_on_its_inspection():
+    """A token whose debug_token and /me/permissions both failed has unknown scopes: its excess-scope finding
+    stays open while the rest of the tenant resolves (found by bench/soak_faults.py)."""
+    token = state_of(v("token:SHOP", rule="excess-app-scope", category="excess_app_scope"), id=13)
+    other = state_of(v("token:self", rule="excess-app-scope", category="excess_app_scope"), id=14)
+    coverage = _partial({"token:SHOP": "meta: could not verify scopes of token SHOP: debug_token refused"})
+    assert scope_complete("meta", "biz1", coverage, token) is False
+    assert unresolved_scopes(token, coverage) == {"token:SHOP": coverage.partial[("meta", "biz1")]["token:SHOP"]}
+    assert scope_complete("meta", "biz1", coverage, other) is True
+    assert scope_complete("meta", "biz1", coverage, STORED["invitation"]) is True

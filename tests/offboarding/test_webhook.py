@@ -61,3 +61,24 @@ def test_a_bad_body_names_its_field(body, field):
         parse(body)
     assert info.value.status == 422 and info.value.field == field
     assert info.value.body()["field"] == field
+
+
+@pytest.mark.parametrize("stamp", ["²", "١٢٣", "12 ", "-5", "+1700000000", "1e9"])
+def test_a_timestamp_of_non_ascii_digits_or_signs_is_a_401_not_a_crash(stamp):
+    with pytest.raises(WebhookRejected, match="not a Unix time") as caught:
+        verify("k", {"X-Auditor-Timestamp": stamp, "X-Auditor-Signature": "sha256=00"}, BODY, NOW)
+    assert caught.value.status == 401
+
+
+@pytest.mark.parametrize("depth", [65, 5_000, 100_000])
+def test_a_deeply_nested_body_is_a_400_not_a_recursion_error(depth):
+    body = b'{"event_id": ' + b"[" * depth + b"]" * depth + b"}"
+    with pytest.raises(WebhookRejected, match="nested") as caught:
+        parse(body)
+    assert caught.value.status == 400
+
+
+def test_nesting_up_to_the_limit_reaches_the_schema_check():
+    with pytest.raises(WebhookRejected) as caught:
+        parse(b'{"event_id": ' + b"[" * 10 + b"]" * 10 + b"}")
+    assert caught.value.status == 422 and caught.value.field == "event_id"

@@ -56,9 +56,9 @@ def test_unknowns_become_one_could_not_verify_verdict_per_rule_and_tenant(shippe
     ctx = context(snapshot(accounts, capabilities=caps))
     verdicts = evaluate(ctx, [shipped["missing-2fa"]])
     failed = [v for v in verdicts if v.outcome == "fail"]
-    (unknown,) = [v for v in verdicts if v.outcome == "unknown"]
+    (unknown,) = [v for v in verdicts if v.outcome == "coverage"]
     assert [v.subject for v in failed] == ["account:off"]
-    # a gap of the platform is information, not a problem of the shop
+    # a gap of the platform is information (a coverage note), not a problem of the shop
     assert unknown.category == "could_not_verify" and unknown.severity == Severity.INFO
     assert unknown.rule == "missing-2fa" and unknown.subject == "unverified:account"
     assert unknown.evidence["count"] == 25
@@ -75,6 +75,7 @@ def test_unknown_reason_is_value_missing_when_the_platform_exposes_the_value(shi
     assert verdict.evidence["reason"].startswith("value missing: ")
     assert verdict.evidence["reasons"] == {verdict.evidence["reason"]: 1}
     assert verdict.severity == Severity.LOW
+    assert verdict.outcome == "unknown"  # a value the platform exposes is missing: a finding, not coverage
 
 
 def test_unknowns_are_counted_per_tenant(shipped):
@@ -297,7 +298,7 @@ def test_activity_on_assets_the_log_does_not_cover_is_a_platform_gap(shipped):
     )
     (verdict,) = evaluate(context(snap, [person("pager", "pager@corp.example"), person("ads", "ads@corp.example")]),
                           [shipped["dormant-access"]])
-    assert verdict.outcome == "unknown" and verdict.evidence["subjects"] == ["account:pager"]
+    assert verdict.outcome == "coverage" and verdict.evidence["subjects"] == ["account:pager"]
     assert "covers only: ad_account" in verdict.evidence["reason"]
     assert verdict.severity == Severity.INFO
 
@@ -306,7 +307,7 @@ def test_an_audit_log_shorter_than_the_rule_period_is_a_platform_gap(shipped):
     snap = snapshot([user("quiet", "quiet@corp.example")], [grant("quiet", "c1")],
                     assets=[asset("c1", "customer")], activity_since=ago(30))
     (verdict,) = evaluate(context(snap, [person("quiet", "quiet@corp.example")]), [shipped["dormant-access"]])
-    assert verdict.outcome == "unknown" and verdict.severity == Severity.INFO
+    assert verdict.outcome == "coverage" and verdict.severity == Severity.INFO
     assert "older than 30 days" in verdict.evidence["reason"] and "needs 90" in verdict.evidence["reason"]
 
 
@@ -315,5 +316,5 @@ def test_invitation_dates_the_platform_does_not_report_are_a_gap(shipped):
     caps = Capabilities(account_emails=True, invitation_dates=False)
     (verdict,) = evaluate(context(snapshot([invite], [grant("inv", None)], capabilities=caps),
                                   [person("new", "new@corp.example")]), [shipped["stale-invitation"]])
-    assert verdict.outcome == "unknown" and verdict.severity == Severity.INFO
+    assert verdict.outcome == "coverage" and verdict.severity == Severity.INFO
     assert verdict.evidence["reason"] == "the platform does not expose when invitations were sent"

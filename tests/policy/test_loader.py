@@ -12,7 +12,7 @@ import yaml
 from auditor.errors import PolicyError
 from auditor.model import CATEGORIES, Capabilities
 from auditor.policy.facts import FACTS, vocabulary
-from auditor.policy.loader import load_policies, load_policy_file
+from auditor.policy.loader import RESERVED_FILES, load_policies, load_policy_file
 from auditor.policy.schema import KNOWN_CONTROLS
 from tests.policy.builders import POLICIES
 
@@ -56,7 +56,7 @@ def rule_text(rule_id: str = "test-rule", **replace: str) -> str:
 
 def test_every_shipped_rule_loads_with_its_id_as_file_name():
     policies = load_policies(POLICIES)
-    files = sorted(p.stem for p in POLICIES.glob("*.yaml") if p.name != "exceptions.yaml")
+    files = sorted(p.stem for p in POLICIES.glob("*.yaml") if p.name not in RESERVED_FILES)
     assert [p.id for p in policies] == files
     assert len(policies) >= 15
     for policy in policies:
@@ -332,3 +332,17 @@ def test_shipped_rules_survive_a_yaml_round_trip(tmp_path):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         write(tmp_path, path.name, yaml.safe_dump(data, sort_keys=False))
     assert [p.id for p in load_policies(tmp_path)] == [p.id for p in load_policies(POLICIES)]
+
+
+def test_texts_placeholders_are_checked_against_the_vocabulary(tmp_path):
+    texts = 'texts:\n  pl:\n    title: "{fact.account.nazwa}"\n    message: "{fact.account.name}"\n'
+    assert load_error(tmp_path, rule_text() + texts) == (
+        "texts.pl.title: unknown fact 'account.nazwa' for resource 'account'")
+
+
+def test_texts_are_kept_with_their_facts_in_the_evidence(tmp_path):
+    texts = 'texts:\n  en:\n    title: "{fact.account.label} t"\n    message: "{fact.person.departure} m"\n'
+    write(tmp_path, "test-rule.yaml", rule_text() + texts)
+    (policy,) = load_policies(tmp_path)
+    assert policy.texts["en"]["title"] == "{fact.account.label} t" and policy.texts["en"]["name"] == policy.title
+    assert {"account.label", "person.departure"} <= set(policy.facts)

@@ -1,5 +1,6 @@
 """Control catalogues: they cover every reference the shipped rules make, agree with the policy package's
-titles, follow docs/security-privacy.md section 5, and map findings to controls."""
+titles, follow ISO/IEC 27001:2022 Annex A, SOC 2, CIS Controls v8 and NIST SP 800-53 r5 as published, and map
+findings to controls."""
 
 from __future__ import annotations
 

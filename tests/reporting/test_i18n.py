@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -82,8 +83,10 @@ def test_plurals_numbers_dates_and_tristate() -> None:
     assert pl("audit.n_findings", count=3) == "3 ustalenia"
     assert pl("audit.n_findings", count=1000) == "1\u00a0000 ustaleń"
     assert pl.number(1234567) == "1\u00a0234\u00a0567"
-    assert en.datetime("2026-11-02T09:30:00+00:00") == "2026-11-02 09:30 UTC"
-    assert pl.date("2026-11-02T09:30:00+00:00") == "2026-11-02"
+    assert en.datetime("2026-11-02T09:30:00+00:00") == "2 Nov 2026, 09:30"  # the one formatter, UTC by default
+    assert pl.date("2026-11-02T09:30:00+00:00") == "2 lis 2026"
+    warsaw = replace(pl, timezone="Europe/Warsaw")
+    assert warsaw.datetime("2026-11-02T23:30:00.123456+00:00") == "3 lis 2026, 00:30"
     assert en.date(None) == "—"
     assert [pl.tristate(v) for v in (True, False, None)] == ["tak", "nie", "nieznane"]
     assert pl("footer.identity", id="AUD-1", sha256="ab") == "Raport AUD-1 · SHA-256 treści ab"

@@ -12,7 +12,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from auditor.dates import format_when
 from auditor.demo.workspace import DEMO_PLATFORM
+from auditor.findings.texts import Texts, finding_text
 from auditor.reporting.use_cases import build_report
 from auditor.storage.tables import DirectoryPerson, Finding, InvAccount
 from tests.reporting.builders import LONG_ASSET, PEOPLE
@@ -55,22 +57,24 @@ def _footer(rendered: Rendered) -> None:
 
 def test_audit_has_every_critical_finding_with_its_evidence(demo: Demo, cli_audit: Rendered) -> None:
     pdf = cli_audit.pdf
-    critical = demo.query(select(F.c.id, F.c.message, F.c.rule).where(F.c.status == "open",
-                                                                      F.c.severity == "critical"))
+    critical = demo.query(select(F.c.id, F.c.message, F.c.rule, F.c.evidence).where(F.c.status == "open",
+                                                                                    F.c.severity == "critical"))
     assert critical
-    key_section = pdf.pages_with("Critical and high findings")[0]
-    for row in critical:
-        pages = [i for i in pdf.pages_with(row["message"]) if i >= key_section]
+    key_section = pdf.pages_with("Critical and high findings")[-1]
+    shown = Texts(language="en", timezone=demo.settings.timezone)
+    for row in critical:  # the readable message, not the stored machine one
+        pages = [i for i in pdf.pages_with(finding_text(row, shown)["message"]) if i >= key_section]
         assert pages, f"critical finding F-{row['id']} missing"
         assert any(f"F-{row['id']}" in pdf.squashed[i] for i in pages)
     assert pdf.pages_with("Why it matters:") and pdf.pages_with("What to do:")
-    assert pdf.pages_with("person.days_since_departure")  # evidence facts are printed
+    assert pdf.pages_with("Person: days since departure")  # evidence facts are printed, labelled
 
 
 def test_audit_counts_and_list_match_the_database(demo: Demo, cli_audit: Rendered) -> None:
     pdf = cli_audit.pdf
-    rows = demo.query(select(F.c.id, F.c.message, F.c.severity).where(F.c.status == "open"))
-    summary = pdf.squashed[pdf.pages_with("Executive summary")[0]]
+    rows = demo.query(select(F.c.id, F.c.rule, F.c.message, F.c.severity, F.c.evidence).where(
+        F.c.status == "open", F.c.outcome != "coverage"))  # coverage notes are no open findings
+    summary = pdf.squashed[pdf.pages_with("Executive summary")[1]]  # [0]: the table of contents
     assert f"{len(rows)}openfindings" in summary
     critical = sum(1 for r in rows if r["severity"] == "critical")
     assert f"{critical}criticaland" in summary
@@ -82,8 +86,10 @@ def test_audit_counts_and_list_match_the_database(demo: Demo, cli_audit: Rendere
         assert header in text  # the table header repeats on every page of the list
         refs |= {int(ref) for ref in re.findall(r"F-(\d+)", text)}
     assert refs == {r["id"] for r in rows}
-    for row in rows:  # no row is split across pages: reference and whole message on one page
-        assert any(f"F-{row['id']}" in text and squash(row["message"]) in text for text in appendix), row["id"]
+    shown = Texts(language="en", timezone=demo.settings.timezone)
+    for row in rows:  # no row is split across pages: reference and whole readable title on one page
+        title = squash(finding_text(row, shown)["title"])
+        assert any(f"F-{row['id']}" in text and title in text for text in appendix), row["id"]
     assert len(appendix) >= 2
 
 
@@ -139,11 +145,12 @@ def test_access_review_by_manager_in_polish(demo: Demo, review_pl: Rendered) -> 
     assert words_outside_page(review_pl.path) == []
 
 
-def test_offboarding_evidence(offboarding: Rendered) -> None:
+def test_offboarding_evidence(demo: Demo, offboarding: Rendered) -> None:
     pdf = offboarding.pdf
     text = pdf.text
     assert "Paweł Kamiński" in text and "pkaminski" in text
-    assert pdf.pages_with(SECOND_SCAN.strftime("%Y-%m-%d %H:%M UTC"))  # when the ad-account role was seen gone
+    # when the ad-account role was seen gone, by the one date formatter in the configured zone
+    assert pdf.pages_with(format_when(SECOND_SCAN, tz=demo.settings.timezone))
     assert "STILL OPEN" in text and "removed" in text
     assert pdf.pages_with("Access still open")
     assert pdf.pages_with("Activity after leaving") and pdf.pages_with("update_campaign_budget")

@@ -106,3 +106,20 @@ def test_unchanged_people_write_no_history(database):
     with database.session() as session:
         assert session.exec(select(table)).all() == []
         assert _stored(database, "p299")["last_seen"] == at(1)
+
+
+def test_a_second_entry_with_the_same_uid_never_makes_a_leaver_active(database):
+    leaver = person("frank", status=PersonStatus.DEPARTED, dn="uid=frank,ou=leavers,dc=x")
+    with database.session() as session:
+        sync_people(session, [leaver], at(0))
+    rehired = person("Frank", dn="uid=frank,ou=people,dc=x", emails=("frank.new@corp.example",))
+    for entries in ([rehired, leaver], [leaver, rehired]):
+        with database.session() as session:
+            people = {p.uid: p for p in sync_people(session, entries, at(1))}
+        assert set(people) == {"frank"}, "the uid is matched case-insensitively, as LDAP does"
+        frank = people["frank"]
+        assert frank.status is PersonStatus.DEPARTED
+        assert frank.duplicates == ("uid=frank,ou=leavers,dc=x", "uid=frank,ou=people,dc=x")
+        assert "frank.new@corp.example" in frank.emails
+    assert _stored(database, "frank")["status"] == "departed"
+    assert [c for c in _changes(database, "frank") if c[0] == "status"] == []

@@ -14,7 +14,7 @@ from auditor.findings.lifecycle import fingerprint
 from auditor.model import Severity
 from auditor.storage import repository
 from auditor.storage.repository import record_failed_scan, save_scan
-from auditor.storage.tables import Finding, FindingEvent, InvGrant, RiskExceptionRow, Scan
+from auditor.storage.tables import Finding, FindingEvent, InvGrant, RiskExceptionRow, Scan, ScanPlatform
 from tests.storage.builders import at, record, snapshot, standard_snapshot, verdict
 
 
@@ -209,3 +209,23 @@ def test_many_findings_in_bulk(database):
     with database.session() as session:
         events = session.exec(select(func.count()).select_from(FindingEvent.__table__)).scalar_one()
     assert events == 4000
+
+
+def test_a_partial_platform_resolves_outside_its_failed_scopes_and_stores_them(database):
+    verdicts = [verdict("excess-admins", "asset:p1", category="excess_admins", asset="p1"),
+                verdict("excess-admins", "asset:p2", category="excess_admins", asset="p2"),
+                verdict("stale-invitation", "account:inv1", category="stale_invitation", account="inv1")]
+    _save(database, at(0), [standard_snapshot()], verdicts)
+
+    partial = standard_snapshot()
+    partial.scope_failed("asset:p1", "meta: HTTP 500 on /p1/roles")
+    summary = _save(database, at(1), [partial], [])
+    assert summary.status == "partial" and summary.resolved == 2
+    assert summary.incomplete_scopes == {"meta": {"asset:p1": "meta: HTTP 500 on /p1/roles"}}
+    assert _finding(database, "excess-admins", "asset:p1")["status"] == "open"
+    assert _finding(database, "excess-admins", "asset:p2")["status"] == "resolved"
+    assert _finding(database, "stale-invitation", "account:inv1")["status"] == "resolved"
+    with database.session() as session:
+        rows = session.exec(select(ScanPlatform.__table__.c.incomplete_scopes)
+                            .order_by(ScanPlatform.__table__.c.id)).scalars().all()
+    assert rows == [{}, {"asset:p1": "meta: HTTP 500 on /p1/roles"}]

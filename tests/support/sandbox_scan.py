@@ -42,6 +42,7 @@ class SandboxScan:
                           encoding="utf-8")
         secrets = {platform.token_variable: platform.token, **(secrets or {})}
         (tmp / "secrets.env").write_text("".join(f"{k}={v}\n" for k, v in secrets.items()), encoding="utf-8")
+        (tmp / "secrets.env").chmod(0o600)  # a secrets file others can read is refused
         extra = dict(platform.settings)
         options = {**extra.pop("options", {}), "max_wait": 0.0}
         sizing = {"page_size": page_size} if page_size else {}

@@ -100,7 +100,7 @@ class ScanCalls:
     def __init__(self) -> None:
         self.calls: list[Settings] = []
 
-    def __call__(self, settings: Settings) -> None:
+    def __call__(self, settings: Settings, progress: Any = None) -> None:
         self.calls.append(settings)
 
 

@@ -15,7 +15,8 @@ from auditor.web.guard import PERMISSION_ATTR, requires
 from tests.web.conftest import BASE_URL, PASSWORD, Browser, csrf_of, enrolled_user
 
 ADMIN, OFFICER, HR, AUDITOR, DPO = "admin", "security_officer", "hr", "auditor", "dpo"
-ALL = {ADMIN, OFFICER, HR, AUDITOR, DPO}
+REVIEWER = "reviewer"
+ALL = {ADMIN, OFFICER, HR, AUDITOR, DPO, REVIEWER}
 STAFF = {ADMIN, OFFICER, HR, AUDITOR}
 DSAR = {ADMIN, OFFICER, DPO}
 READERS = {ADMIN, OFFICER, AUDITOR}
@@ -28,10 +29,13 @@ EXPECTED: dict[str, object] = {
     "auth.logout": PUBLIC,
     "auth.code": PENDING,
     "auth.enrol": PENDING,
+    "sso.start": PUBLIC,  # single sign-on: 404 unless [oidc] is configured (tests/sso)
+    "sso.callback": PUBLIC,
     "account.index": ALL,
     "account.logout_everywhere": ALL,
     "account.recovery_codes": ALL,
     "account.password": ALL,
+    "account.language": ALL,
     "dashboard.home": ALL,
     "dashboard.index": READERS,
     "findings.index": READERS,
@@ -50,6 +54,8 @@ EXPECTED: dict[str, object] = {
     "platforms.tenant": READERS,
     "scans.index": READERS,
     "scans.start": TRIAGERS,
+    "scans.progress": READERS,
+    "scans.diff": READERS,
     "admin.users": {ADMIN},
     "admin.add_user": {ADMIN},
     "admin.change_user": {ADMIN},
@@ -60,7 +66,7 @@ EXPECTED: dict[str, object] = {
     "offboarding.evidence": STAFF,
     "offboarding.new": {ADMIN, HR},
     "offboarding.create": {ADMIN, HR},
-    "offboarding.check": {ADMIN, HR},
+    "offboarding.check": {ADMIN, HR, OFFICER},
     "offboarding.decide": {OFFICER},
     "dsar.index": DSAR,
     "dsar.new": DSAR,
@@ -70,10 +76,35 @@ EXPECTED: dict[str, object] = {
     "dsar.pack": DSAR,
     "dsar.erase": DSAR,
     "dsar.processing": {ADMIN, OFFICER, DPO, AUDITOR},
+    "reviews.index": READERS,
+    "reviews.show": READERS,
+    "reviews.export": READERS,
+    "reviews.evidence": READERS,
+    "reviews.new": TRIAGERS,
+    "reviews.create": TRIAGERS,
+    "reviews.refresh": TRIAGERS,
+    "reviews.complete": TRIAGERS,
+    "reviews.mine": {ADMIN, OFFICER, REVIEWER},
+    "reviews.decide": {ADMIN, OFFICER, REVIEWER},
+    "reviews.decide_person": {ADMIN, OFFICER, REVIEWER},
+    "reviews.delegate": {ADMIN, OFFICER, REVIEWER},
+    "queue.index": READERS,
+    "identities.index": READERS,
+    "identities.link": TRIAGERS,
+    "identities.mark": TRIAGERS,
+    "identities.undo": TRIAGERS,
+    "findings.select_all": TRIAGERS,
+    "findings.select_all_apply": TRIAGERS,
+    "findings.save_view": READERS,
+    "findings.delete_view": READERS,
+    "ops.healthz": PUBLIC,  # probes: no session, no data
+    "ops.readyz": PUBLIC,
+    "ops.metrics": PUBLIC,  # no session; its own bearer token (tests/web/test_ops.py)
 }
 """Endpoint -> roles allowed (written out here, independently of auditor.accounts.roles)."""
 SIGNS_OUT = {"account.logout_everywhere"}
-NO_SUCH_OBJECT = {"offboarding.show", "offboarding.evidence", "dsar.show"}
+NO_SUCH_OBJECT = {"offboarding.show", "offboarding.evidence", "dsar.show", "reviews.show", "reviews.export",
+                  "reviews.evidence", "scans.diff"}
 """Pages of one object the matrix does not create: allowed roles get 404 (not 403, not the login page)."""
 
 
@@ -102,6 +133,10 @@ def world(settings, db, app):
         "revocation_id": 999_999,
         "request_id": 999_999,
         "action": "verify-identity",
+        "campaign_id": 999_999,
+        "item_id": 999_999,
+        "view_id": 999_999,
+        "scan_id": 999_999,
     }
     query = {"platforms.tenant": {"platform": finding.platform, "tenant": finding.tenant}}
     return {"ids": ids, "values": values, "query": query}
@@ -141,7 +176,7 @@ def test_every_route_is_in_the_matrix_and_declares_a_permission(app):
         assert getattr(app.view_functions[endpoint], PERMISSION_ATTR, None), endpoint
 
 
-@pytest.mark.parametrize("role", [None, ADMIN, OFFICER, HR, AUDITOR, DPO])
+@pytest.mark.parametrize("role", [None, ADMIN, OFFICER, HR, AUDITOR, DPO, REVIEWER])
 def test_authorization_matrix(app, db, clock, world, role):
     refused = []
     for rule, method in _routes(app):

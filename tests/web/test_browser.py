@@ -26,6 +26,7 @@ from waitress import create_server, wasyncore
 
 from auditor.accounts import users as web_users
 from auditor.accounts.totp import code_at
+from auditor.dates import format_day
 from auditor.storage.tables import Finding, RiskExceptionRow
 from auditor.web import create_app
 from tests.web.conftest import PASSWORD, enrolled_user
@@ -196,7 +197,7 @@ def test_triage_exception_with_expiry_and_export(chrome, live, settings, db, clo
     date_input = driver.find_element(By.ID, "expires")
     driver.execute_script("arguments[0].value = arguments[1]", date_input, expiry)
     _click(driver, By.ID, "accept-risk")
-    assert _wait(driver, By.ID, "exception-expiry").text == expiry
+    assert _wait(driver, By.ID, "exception-expiry").text == format_day(expiry)  # the one date formatter
     assert "accepted" in driver.find_element(By.CSS_SELECTOR, ".heading .status").text
     exceptions = RiskExceptionRow.__table__
     with db.session() as session:

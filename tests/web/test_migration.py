@@ -65,7 +65,7 @@ def test_downgrade_of_the_branch_drops_only_the_web_tables(backend_settings):
         config = alembic_config()
         with engine.connect() as connection, connection.begin():
             config.attributes["connection"] = connection
-            command.downgrade(config, "0002_web@-1")
+            command.downgrade(config, "0010_web_language@-2")  # the web branch: 0002_web, then 0010_web_language
         after = set(inspect(engine).get_table_names())
         assert before - after == set(WEB_TABLES)
         assert not OUR_INDEXES & _finding_indexes(engine)

@@ -13,6 +13,7 @@ from auditor.accounts import users as web_users
 from auditor.accounts.crypto import load_web_keys
 from auditor.accounts.tables import WebUser
 from auditor.accounts.totp import code_at
+from auditor.dates import format_when
 from auditor.model import CATEGORIES
 from auditor.storage.tables import DirectoryPerson, Finding, InvAccount
 from auditor.web.guard import csrf_exempt, public, requires
@@ -34,16 +35,19 @@ def test_dashboard_counts_match_the_database(settings, db, app, clock):
     assert landing.location.endswith("/dashboard")
     page = browser.get("/dashboard").text
     with db.session() as session:
-        total = session.exec(select(func.count()).select_from(_F).where(_F.c.status == "open")).scalar_one()
+        is_open = (_F.c.status == "open", _F.c.outcome != "coverage")  # coverage notes: shown apart, not counted
+        total = session.exec(select(func.count()).select_from(_F).where(*is_open)).scalar_one()
         by_category = dict(
-            session.exec(select(_F.c.category, func.count()).where(_F.c.status == "open").group_by(_F.c.category)).all()
+            session.exec(select(_F.c.category, func.count()).where(*is_open).group_by(_F.c.category)).all()
         )
+        notes = session.exec(select(func.count()).where(_F.c.status == "open", _F.c.outcome == "coverage")).scalar_one()
     assert f'<span class="num">{total}</span> open findings' in page
     for category, count in by_category.items():
         assert category in CATEGORIES
         assert re.search(rf">{category.replace('_', ' ')}</a></td><td class=\"num\">{count}</td>", page)
     assert page.count('<svg class="chart"') == 4  # severity, trend, category, platform
     assert "What changed in the latest scan (#1)" in page and f"<h3>New: {total}</h3>" in page
+    assert notes and page.count('class="coverage-platform"') >= 1 and "Kwiatek on Meta</h3>" in page
     assert "Next scheduled scan: none scheduled" in page
 
 
@@ -159,7 +163,8 @@ def test_security_headers_on_pages_and_static_files(browser):
         headers = response.headers
         assert "default-src 'none'" in headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
-        assert "script-src" not in headers["Content-Security-Policy"]  # no scripts at all
+        assert "script-src 'self';" in headers["Content-Security-Policy"]  # static files only, nothing inline
+        assert "unsafe" not in headers["Content-Security-Policy"]
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["Referrer-Policy"] == "no-referrer"
@@ -283,7 +288,7 @@ def test_account_password_change_keeps_this_session_and_ends_the_others(settings
     assert other.get("/dashboard").status_code == 302
     assert Browser(app, clock).password("sofia").status_code == 401
     assert Browser(app, clock).password("sofia", "a brand new passphrase").status_code == 302
-    codes = browser.post("/account/recovery-codes")
+    codes = browser.post("/account/recovery-codes", {"password": "a brand new passphrase"})
     assert len(re.findall(r"<li><code>([a-z2-7-]{19})</code></li>", codes.text)) == 10
 
 
@@ -318,4 +323,4 @@ def test_dashboard_shows_the_next_scheduled_scan(settings, db, app, clock):
             params={"i": "scan:Kwiatek on Meta", "t": soon.timestamp(), "s": b"x"},
         )
     browser, _ = _signed_in(settings, db, app, clock, "adam", "auditor")
-    assert f"Next scheduled scan: {soon:%Y-%m-%d %H:%M} UTC" in browser.get("/dashboard").text
+    assert f"Next scheduled scan: {format_when(soon, tz=settings.timezone)}" in browser.get("/dashboard").text

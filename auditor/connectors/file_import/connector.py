@@ -15,7 +15,7 @@ resolves a relative path against the config file's folder; a path still relative
 ``platform_kind`` (where the export comes from: picks the role table that says which roles are privileged,
 and must match the ``platform`` column),
 ``role_privileges`` (role -> true/false, added to that table), ``asset_kind``, ``tenant_name``, ``format``
-(csv/json, default from the suffix), ``delimiter`` (CSV; default detected), ``max_bytes``.
+(csv/json, default from the suffix), ``delimiter`` (CSV; default detected), ``max_bytes``, ``max_rows``.
 
 Evidence: the file's SHA-256, size and modification time are in ``Tenant.raw`` and in every account's,
 asset's and grant's ``raw`` (with the lines they come from). Capabilities follow the columns present: a
@@ -34,7 +34,7 @@ from typing import Any, Literal, Self
 from pydantic import Field
 
 from auditor.connectors.base import Connector, ConnectorOptions, register
-from auditor.connectors.file_import.reader import ExportError, ExportFile, Problem, read_export
+from auditor.connectors.file_import.reader import MAX_ROWS, ExportError, ExportFile, Problem, read_export
 from auditor.connectors.file_import.rows import ImportRow, parse_rows
 from auditor.connectors.file_import.vocabulary import (
     ASSET_KINDS,
@@ -64,6 +64,7 @@ class ImportOptions(ConnectorOptions):
     asset_kind: str | None = None
     tenant_name: str | None = None
     max_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    max_rows: int = Field(default=MAX_ROWS, ge=1)
 
     def resolved(self, resolve: Callable[[str], Path | None]) -> Self:
         """These options with ``path`` resolved by ``resolve`` (against the config file's folder)."""
@@ -94,7 +95,8 @@ class ImportConnector(Connector):
         options = self.options
         path = self.path()
         try:
-            export = read_export(path, fmt=options.format, delimiter=options.delimiter, max_bytes=options.max_bytes)
+            export = read_export(path, fmt=options.format, delimiter=options.delimiter, max_bytes=options.max_bytes,
+                                 max_rows=options.max_rows)
             required = set(REQUIRED)
             if not options.platform_kind:
                 required.add("platform")

@@ -63,9 +63,13 @@ class ExportFile:
     records: list[tuple[int, Record]]
 
 
+MAX_ROWS = 500_000
+"""Default most records an export may hold (``options.max_rows``)."""
+
+
 def read_export(path: Path, *, fmt: str | None = None, delimiter: str | None = None,
-                max_bytes: int = 64 * 1024 * 1024) -> ExportFile:
-    """Read and parse ``path``; raise ExportError naming the file and each bad line."""
+                max_bytes: int = 64 * 1024 * 1024, max_rows: int = MAX_ROWS) -> ExportFile:
+    """Read and parse ``path``; raise ExportError naming the file and each bad line (or the row limit)."""
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in ("csv", "json"):
         raise ExportError(path, [Problem(None, None, "an export must be .csv or .json (or set options.format)")])
@@ -84,7 +88,7 @@ def read_export(path: Path, *, fmt: str | None = None, delimiter: str | None = N
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ExportError(path, [Problem(line, None, "not UTF-8 text (save the export as UTF-8)")]) from None
-    columns, records = _csv(path, text, delimiter) if fmt == "csv" else _json(path, text)
+    columns, records = _csv(path, text, delimiter, max_rows) if fmt == "csv" else _json(path, text, max_rows)
     return ExportFile(
         path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data), format=fmt,
         modified=datetime.fromtimestamp(stat.st_mtime, UTC), columns=columns, records=records,
@@ -112,7 +116,12 @@ def _detect_delimiter(first_line: str) -> str:
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
-def _csv(path: Path, text: str, delimiter: str | None) -> tuple[tuple[str, ...], list[tuple[int, Record]]]:
+def _too_many(path: Path, line: int, max_rows: int) -> ExportError:
+    return ExportError(path, [Problem(line, None, f"more than {max_rows} rows (options.max_rows)")])
+
+
+def _csv(path: Path, text: str, delimiter: str | None,
+         max_rows: int = MAX_ROWS) -> tuple[tuple[str, ...], list[tuple[int, Record]]]:
     first = next((line for line in text.splitlines() if line.strip()), "")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or _detect_delimiter(first),
                         strict=True)
@@ -134,6 +143,8 @@ def _csv(path: Path, text: str, delimiter: str | None) -> tuple[tuple[str, ...],
         if header is None:
             header = _header(path, cells, start)
             continue
+        if len(records) + len(problems) >= max_rows:
+            raise _too_many(path, start, max_rows)
         if len(cells) != len(header):
             problems.append(Problem(start, None, f"expected {len(header)} values, found {len(cells)}"))
             continue
@@ -158,7 +169,7 @@ def _skip(text: str, index: int) -> int:
     return index
 
 
-def _json(path: Path, text: str) -> tuple[tuple[str, ...], list[tuple[int, Record]]]:
+def _json(path: Path, text: str, max_rows: int = MAX_ROWS) -> tuple[tuple[str, ...], list[tuple[int, Record]]]:
     index = _skip(text, 0)
     if index >= len(text) or text[index] != "[":
         line = text.count("\n", 0, index) + 1
@@ -171,10 +182,14 @@ def _json(path: Path, text: str) -> tuple[tuple[str, ...], list[tuple[int, Recor
     while index < len(text) and text[index] != "]":
         line += text.count("\n", counted, index)
         counted = index
+        if len(records) + len(problems) >= max_rows:
+            raise _too_many(path, line, max_rows)
         try:
             value, index = _DECODER.raw_decode(text, index)
         except json.JSONDecodeError as exc:
             raise ExportError(path, [*problems, Problem(exc.lineno, None, f"not valid JSON: {exc.msg}")]) from None
+        except RecursionError:  # a record is flat: any nesting is refused below, this one is too deep to decode
+            raise ExportError(path, [*problems, Problem(line, None, "not valid JSON: nested too deeply")]) from None
         record = _json_record(value, line, problems)
         if record is not None:
             present.update(dict.fromkeys(record))

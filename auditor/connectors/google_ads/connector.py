@@ -1,22 +1,29 @@
 """The Google Ads connector (the door to YouTube advertising): users, invitations and changes of customers.
 
 Reads, per customer (``options.customer_ids``, else every customer ``customers:listAccessibleCustomers``
-returns, plus the manager ``options.login_customer_id``): ``customer`` (name, time zone, manager flag),
+returns plus the manager ``options.login_customer_id``, and every enabled client below those managers found with
+``FROM customer_client``, see ``hierarchy``): ``customer`` (name, time zone, manager flag),
 ``customer_user_access`` (users and roles, ``passkey_enabled``), ``customer_user_access_invitation``
 (pending invitations) and ``change_event`` over the last 30 days (the API's limit) as activity, all through
 GAQL ``googleAds:search`` with ``pageToken`` paging. Headers: ``Authorization: Bearer``, ``developer-token``
-(secret named by ``options.developer_token_env``) and ``login-customer-id``.
+(secret named by ``options.developer_token_env``) and ``login-customer-id`` per customer (itself when reached
+directly, the top manager's id for a client reached through it; ``options.login_customer_id`` for configured
+``customer_ids``).
 
-Failure policy of ``fetch``: a rejected credential raises ``ConnectorAuthError`` at once; the customer list
-and every customer's user list are the core (their failure raises); the customer details, invitations and
-change events that fail are recorded in ``snapshot.errors`` (the snapshot is then incomplete, and when a
-change-event read failed ``activity_since`` stays None: the log does not prove the absence of activity).
+Failure policy of ``fetch``: a rejected credential raises ``ConnectorAuthError`` at once; the customer list is
+the core (its failure raises, and so does a scan where no customer's users could be read). One customer that
+fails (users, invitations, details) is ``snapshot.scope_failed("asset:<id>")`` (invitations also ``"tenant"``,
+the scope invitation findings depend on) and the others are still read;
+a manager whose client list fails is ``scope_failed("tenant")``; failed change events are
+``scope_failed("events")`` and ``activity_since`` stays None (the log does not prove the absence of activity).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
@@ -25,7 +32,7 @@ from pydantic import BeforeValidator, Field
 
 from auditor.config import PlatformSettings
 from auditor.connectors.base import Connector, ConnectorOptions, SecretResolver, register
-from auditor.connectors.google_ads import dialect
+from auditor.connectors.google_ads import dialect, hierarchy
 from auditor.connectors.google_ads.dialect import GoogleAdsHttp
 from auditor.connectors.google_ads.mapping import (
     CHANGE_EVENT_DAYS,
@@ -90,6 +97,7 @@ class GoogleAdsConnector(Connector):
         app_scopes=False,
         audit_log=True,
         account_emails=True,
+        activity_from_log=True,
         notes=(
             "Google Ads does not expose two-factor authentication: passkey_enabled (API v24+) is the only "
             "strong-authentication signal, so a user with a passkey counts as two-factor and any other user is "
@@ -127,8 +135,7 @@ class GoogleAdsConnector(Connector):
         return (self.secret(self.settings.token_env, "platform.token_env"),
                 self.secret(env, "platform.options.developer_token_env"))
 
-    def _client(self, token: str, developer_token: str) -> GoogleAdsHttp:
-        login = self.options.login_customer_id
+    def _client(self, token: str, developer_token: str, login: str | None) -> GoogleAdsHttp:
         return GoogleAdsHttp(
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
@@ -143,6 +150,18 @@ class GoogleAdsConnector(Connector):
         )
 
     # -- reads -----------------------------------------------------------------------------------------------
+
+    def _routes(self, clients: Callable[[str | None], GoogleAdsHttp]) -> hierarchy.Routes:
+        """The customers to read and the login-customer-id of each (see ``hierarchy``)."""
+        login = self.options.login_customer_id
+        if self.options.customer_ids is not None:
+            routes = hierarchy.Routes(login={c: login for c in self._customers(clients(None))})
+        else:
+            routes = hierarchy.discover(self._customers(clients(None)), lambda c, via: self._rows(
+                clients(via), c, hierarchy.CLIENT_QUERY, "customerClient"))
+        if login and not self.options.read_manager:
+            routes.login.pop(login, None)
+        return routes
 
     def _customers(self, client: GoogleAdsHttp) -> list[str]:
         """Configured customers, else every accessible one; the manager (login customer) first."""
@@ -159,7 +178,7 @@ class GoogleAdsConnector(Connector):
             except ValueError as exc:
                 raise ConnectorError(self.name, f"GET /customers:listAccessibleCustomers: {exc}") from None
         login = self.options.login_customer_id
-        if login and login not in customers and self.options.read_manager:
+        if login and login not in customers:
             customers.insert(0, login)
         return customers
 
@@ -192,26 +211,40 @@ class GoogleAdsConnector(Connector):
     # -- check -----------------------------------------------------------------------------------------------
 
     def check(self) -> list[str]:
-        """Probe the credentials, the customer list and one user-access row of each customer."""
+        """Probe the credentials, the customer list and hierarchy, and one user-access row of each customer."""
         try:
             token, developer_token = self._credentials()
         except ConfigError as exc:
             return [str(exc)]
-        problems: list[str] = []
         version = api_version(self.settings.base_url or DEFAULT_BASE_URL)
-        with self._client(token, developer_token) as client:
+        with ExitStack() as stack:
+            clients = self._clients(stack, token, developer_token)
             try:
-                customers = self._customers(client)
+                routes = self._routes(clients)
             except ConnectorError as exc:
                 return [str(exc)]
-            for cid in customers:
+            problems = list(routes.failures)
+            for cid, login in routes.login.items():
                 try:
-                    self._rows(client, cid, f"{user_access_query(version)} LIMIT 1", "customerUserAccess")
+                    self._rows(clients(login), cid, f"{user_access_query(version)} LIMIT 1", "customerUserAccess")
                 except ConnectorAuthError as exc:
                     return [*problems, str(exc)]
                 except ConnectorError as exc:
                     problems.append(str(exc))
         return problems
+
+    def _clients(self, stack: ExitStack, token: str, developer_token: str) -> Callable[[str | None],
+                                                                                          GoogleAdsHttp]:
+        """One HTTP client per login-customer-id, opened on first use and closed with ``stack``."""
+        made: dict[str | None, GoogleAdsHttp] = {}
+        lock = threading.Lock()
+
+        def client(login: str | None) -> GoogleAdsHttp:
+            with lock:
+                if login not in made:
+                    made[login] = stack.enter_context(self._client(token, developer_token, login))
+                return made[login]
+        return client
 
     # -- fetch -----------------------------------------------------------------------------------------------
 
@@ -222,22 +255,39 @@ class GoogleAdsConnector(Connector):
         oldest = now - timedelta(days=CHANGE_EVENT_DAYS) + LOG_MARGIN
         start = max(events_since, oldest) if events_since is not None else oldest
         version = api_version(self.settings.base_url or DEFAULT_BASE_URL)
-        errors: list[str] = []
-        with self._client(token, developer_token) as client, self.worker_pool() as pool:
-            customers = self._customers(client)
-            infos = gather(pool, [(f"customer:{c}", bind(self._rows, client, c, CUSTOMER_QUERY, "customer"))
-                                  for c in customers], errors)
+        with ExitStack() as stack, self.worker_pool() as pool:
+            clients = self._clients(stack, token, developer_token)
+            routes = self._routes(clients)
+            customers = list(routes.login)
+            failed: list[str] = []
+            infos = gather(pool, [(f"customer:{c}", bind(self._rows, clients(routes.login[c]), c, CUSTOMER_QUERY,
+                                                          "customer")) for c in customers], failed)
             details = {c: (rows[0] if rows else None) for c, rows in zip(customers, infos, strict=True)}
             zones = {c: time_zone((details[c] or {}).get("timeZone")) for c in customers}
             jobs: list[tuple[str, Callable[[], Any]]] = []
             for c in customers:
+                client = clients(routes.login[c])
                 jobs += [(f"users:{c}", bind(self._rows, client, c, user_access_query(version), "customerUserAccess")),
                          (f"invitations:{c}", bind(self._rows, client, c, INVITATION_QUERY,
                                                     "customerUserAccessInvitation")),
                          (f"changes:{c}", bind(self._changes, client, c, start, now, zones[c]))]
-            results = gather(pool, jobs, errors, core={f"users:{c}" for c in customers})
+            results = gather(pool, jobs, failed)
+        reasons = iter(failed)
+        scopes = [(f"asset:{c}", next(reasons)) for c, rows in zip(customers, infos, strict=True) if rows is None]
+        for index, rows in enumerate(results):
+            if rows is None:
+                cid = customers[index // 3]
+                reason = f"{next(reasons)} (customer {cid})"
+                scopes.append(("events" if index % 3 == 2 else f"asset:{cid}", reason))
+                if index % 3 == 1:  # invitations are a tenant-level list: their findings depend on `tenant`
+                    scopes.append(("tenant", reason))
+        if customers and all(results[3 * i] is None for i in range(len(customers))):
+            raise ConnectorError(self.name, f"no customer's users could be read: {scopes[-1][1]}")
+        errors: list[str] = []
         snap = TenantSnapshot(platform=self.name, kind=self.kind, tenant=self._tenant(customers, details),
                               capabilities=dataclasses.replace(self.capabilities))
+        snap.tenant.raw["login_customer_ids"] = dict(routes.login)
+        snap.tenant.raw["closed_clients"] = routes.closed
         snap.assets = [customer_asset(c, details[c]) for c in customers]
         for index, cid in enumerate(customers):
             users, invitations = results[3 * index], results[3 * index + 1]
@@ -248,6 +298,10 @@ class GoogleAdsConnector(Connector):
         snap.activity_since = start if all(rows is not None for _, rows in changes) else None
         snap.errors = errors
         snap.complete = not errors
+        for reason in routes.failures:
+            snap.scope_failed("tenant", reason)
+        for scope, reason in scopes:
+            snap.scope_failed(scope, reason)
         return snap
 
     def _tenant(self, customers: list[str], details: dict[str, dict | None]) -> Tenant:

@@ -1,4 +1,4 @@
-"""How the Google Ads REST API signals errors, quota and pages (docs/platform-apis.md section 5.6).
+"""How the Google Ads REST API signals errors, quota and pages (docs/platforms/google_ads.md).
 
 Errors are ``{"error": {"code", "message", "status", "details": [GoogleAdsFailure]}}`` where each failure
 error carries an ``errorCode`` object such as ``{"quotaError": "RESOURCE_EXHAUSTED"}`` and, for quota
@@ -16,21 +16,13 @@ from typing import Any
 import httpx
 
 from auditor.connectors.http import ErrorInfo, HttpClient, default_error_info
+from auditor.connectors.values import error_object
 
 QUOTA_CODES = frozenset({"RESOURCE_EXHAUSTED", "RESOURCE_TEMPORARILY_EXHAUSTED"})
 """``quotaError`` values that mean "wait and retry"."""
 ADWORDS_SCOPE = "https://www.googleapis.com/auth/adwords"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 MAX_PAGES = 10_000
-
-
-def _error(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}
 
 
 def failures(error: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -60,7 +52,7 @@ def parse_duration(value: Any) -> float | None:
 
 def is_rate_limited(response: httpx.Response) -> bool:
     """True for quota errors (``RESOURCE_EXHAUSTED`` status or quotaError codes), whatever the HTTP status."""
-    error = _error(response)
+    error = error_object(response)
     if error.get("status") == "RESOURCE_EXHAUSTED":
         return True
     return any(kind == "quotaError" and value in QUOTA_CODES for kind, value in error_codes(failures(error)))
@@ -68,7 +60,7 @@ def is_rate_limited(response: httpx.Response) -> bool:
 
 def retry_hint(response: httpx.Response) -> float | None:
     """The longest ``retryDelay`` of the quota error details (or of a google.rpc.RetryInfo detail)."""
-    error = _error(response)
+    error = error_object(response)
     delays = []
     for item in failures(error):
         details = item.get("details")
@@ -84,7 +76,7 @@ def retry_hint(response: httpx.Response) -> float | None:
 
 def error_info(response: httpx.Response) -> ErrorInfo:
     """Google's message with its error codes, and whether it means a rejected credential or a permission."""
-    error = _error(response)
+    error = error_object(response)
     if not error:
         return default_error_info(response)
     errors = failures(error)

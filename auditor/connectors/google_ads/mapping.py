@@ -17,6 +17,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from auditor.connectors.values import any_text as _text
+from auditor.connectors.values import utc_time
 from auditor.model import Account, AccountKind, Asset, AuditEvent, Grant
 
 ACCESS_ROLES: dict[str, bool] = {"ADMIN": True, "STANDARD": False, "READ_ONLY": False, "EMAIL_ONLY": False}
@@ -47,14 +49,14 @@ def user_access_query(api_version: int | None) -> str:
     fields = [f for f in _USER_FIELDS if f != "passkey_enabled"
               or api_version is None or api_version >= PASSKEY_MIN_VERSION]
     selected = ", ".join(f"customer_user_access.{f}" for f in fields)
-    return f"SELECT {selected} FROM customer_user_access"  # noqa: S608 - GAQL from constants, no user input
+    return f"SELECT {selected} FROM customer_user_access"  # noqa: S608  # nosec B608: GAQL from constants, no user input
 
 
 def change_event_query(start: str, end: str) -> str:
     """The change_event query over ``[start, end]`` (customer-local literals), newest first, at the limit."""
     fields = ", ".join(f"change_event.{f}" for f in _CHANGE_FIELDS)
     # GAQL from constants and strftime literals (local_literal), no user input
-    query = (f"SELECT {fields} FROM change_event WHERE change_event.change_date_time >= '{start}' "  # noqa: S608
+    query = (f"SELECT {fields} FROM change_event WHERE change_event.change_date_time >= '{start}' "  # noqa: S608  # nosec B608: GAQL from constants and strftime literals
              f"AND change_event.change_date_time <= '{end}' ORDER BY change_event.change_date_time DESC "
              f"LIMIT {CHANGE_EVENT_LIMIT}")
     return query
@@ -86,24 +88,12 @@ def time_zone(name: Any) -> tzinfo | None:
 
 def parse_local(value: Any, zone: tzinfo | None) -> datetime | None:
     """A Google Ads date-time (``YYYY-MM-DD HH:MM:SS[.ffffff]`` in the customer's zone) as aware UTC."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone or UTC)
-    return parsed.astimezone(UTC)
+    return utc_time(value, zone or UTC)
 
 
 def local_literal(moment: datetime, zone: tzinfo | None) -> str:
     """A GAQL date-time literal for ``moment`` in the customer's zone."""
     return moment.astimezone(zone or UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _text(value: Any) -> str | None:
-    return str(value).strip() if value not in (None, "") and str(value).strip() else None
 
 
 def customer_asset(cid: str, customer: Mapping[str, Any] | None) -> Asset:

@@ -119,8 +119,15 @@ class LinkedInConnector(Connector):
 
     def _read(self, client: HttpClient, path: str, params: dict[str, Any]) -> list[Any]:
         rows: list[Any] = []
-        for page in dialect.read_elements(client, path, params, self.settings.page_size):
-            rows.extend(page)
+        try:
+            for page in dialect.read_elements(client, path, params, self.settings.page_size):
+                rows.extend(page)
+        except ConnectorError as exc:
+            if exc.status == dialect.VERSION_RETIRED_STATUS:
+                version = self.options.version or dialect.DEFAULT_VERSION
+                raise ConnectorError(self.name, dialect.retired_version_message(version),
+                                     status=exc.status) from None
+            raise
         return rows
 
     # -- check ---------------------------------------------------------------------------------------------
@@ -141,6 +148,8 @@ class LinkedInConnector(Connector):
             except ConnectorAuthError as exc:
                 return [str(exc)]
             except ConnectorError as exc:
+                if exc.status == dialect.VERSION_RETIRED_STATUS:
+                    return [str(exc)]
                 problems.append(str(exc))
                 own = None
             if own is not None and not any(isinstance(r, dict) and r.get("organization") == organization
@@ -151,9 +160,9 @@ class LinkedInConnector(Connector):
                 mine = self._read(client, "adAccountUsers", {"q": "authenticatedUser"})
             except ConnectorError as exc:
                 return [*problems, str(exc)]
-        errors: list[str] = []
-        self._ad_accounts(configured, mine, errors)
-        return problems + errors
+        failures: dict[str, list[str]] = {}
+        self._ad_accounts(configured, mine, failures)
+        return problems + [reason for reasons in failures.values() for reason in reasons]
 
     # -- fetch ---------------------------------------------------------------------------------------------
 
@@ -169,18 +178,23 @@ class LinkedInConnector(Connector):
                                            {"q": "organization", "organization": organization})),
                 ("authenticatedUser", bind(self._read, client, "adAccountUsers", {"q": "authenticatedUser"})),
             ], errors, core=frozenset({"organizationAcls"}))
-            ad_accounts = self._ad_accounts(configured, mine, errors)
+            problems: dict[str, list[str]] = {}
+            ad_accounts = self._ad_accounts(configured, mine, problems)
+            failed: list[str] = []
             user_rows = gather(pool, [
                 (account, bind(self._read, client, "adAccountUsers", {"q": "accounts", "accounts": account}))
                 for account, _ in ad_accounts
-            ], errors)
+            ], failed)
         name = self.options.organization_name
         snap = TenantSnapshot(platform=self.name, kind=self.kind, tenant=tenant_from(self.name, organization, name),
                               capabilities=dataclasses.replace(self.capabilities))
         grants, inactive = self._acl_grants(organization, acl_rows, errors)
         snap.assets.append(organization_asset(organization, name, inactive))
+        reasons = iter(failed)
         for (account, caller_role), rows in zip(ad_accounts, user_rows, strict=True):
             snap.assets.append(ad_account_asset(account, caller_role))
+            if rows is None:
+                problems.setdefault(account, []).append(f"{next(reasons)} (ad account {account})")
             grants += self._ad_grants(account, rows or [], snap, errors)
         snap.grants = grants
         sources: dict[str, list[str]] = {}
@@ -191,11 +205,15 @@ class LinkedInConnector(Connector):
         snap.accounts = [member_account(person, where) for person, where in sources.items()]
         snap.errors = errors
         snap.complete = not errors
+        for account, reasons_of in problems.items():
+            for reason in reasons_of:
+                snap.scope_failed(f"asset:{account}", reason)
         return snap
 
     def _ad_accounts(self, configured: list[str] | None, mine: list[Any] | None,
-                     errors: list[str]) -> list[tuple[str, str | None]]:
-        """(ad account URN, the token member's role on it) to read; records what makes a list incomplete."""
+                     problems: dict[str, list[str]]) -> list[tuple[str, str | None]]:
+        """(ad account URN, the token member's role on it) to read; ``problems`` gets, per ad account, what
+        makes its user list incomplete."""
         roles: dict[str, str] = {}
         for row in mine or []:
             if isinstance(row, dict) and isinstance(row.get("account"), str) and isinstance(row.get("role"), str):
@@ -206,10 +224,12 @@ class LinkedInConnector(Connector):
         for account in accounts:
             role = roles.get(account)
             if role is None:
-                errors.append(f"{self.name}: the token's member holds no role on ad account {account}; its users "
+                problems.setdefault(account, []).append(
+                    f"{self.name}: the token's member holds no role on ad account {account}; its users "
                               "cannot be listed")
             elif role not in MANAGER_AD_ROLES:
-                errors.append(f"{self.name}: the token's member is {role} on ad account {account}; LinkedIn shows "
+                problems.setdefault(account, []).append(
+                    f"{self.name}: the token's member is {role} on ad account {account}; LinkedIn shows "
                               "a non-manager only its own binding, so the user list is incomplete (needs "
                               "ACCOUNT_MANAGER or ACCOUNT_BILLING_ADMIN)")
         return [(account, roles.get(account)) for account in accounts]

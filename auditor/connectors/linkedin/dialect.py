@@ -5,6 +5,8 @@
   values returned by its ``auth`` hook are treated as secrets and redacted from messages).
 - Errors are ``{"status", "serviceErrorCode", "code", "message"}``; 401 / ``INVALID_ACCESS_TOKEN`` is a
   rejected token, 403 / ``ACCESS_DENIED`` a missing permission, named here per endpoint.
+- A retired or unknown ``LinkedIn-Version`` is HTTP 426 ``NONEXISTENT_VERSION``: the connector says to update
+  ``options.version`` (``retired_version_message``), never an auth or permission failure.
 - Rate limits are HTTP 429 (daily application and member quotas; no rate-limit header is documented).
 - Paging is ``start`` / ``count`` with ``paging {start, count, total, links}``; ``total`` may be absent.
 """
@@ -17,9 +19,11 @@ from typing import Any
 import httpx
 
 from auditor.connectors.http import ErrorInfo, HttpClient, default_error_info
+from auditor.connectors.values import json_body
 from auditor.errors import ConnectorError
 
 DEFAULT_VERSION = "202601"
+VERSION_RETIRED_STATUS = 426
 RESTLI_PROTOCOL = "2.0.0"
 MAX_COUNT = 1000
 
@@ -53,11 +57,15 @@ class VersionHeaders(httpx.BaseTransport):
         self.inner.close()
 
 
+def retired_version_message(version: str) -> str:
+    """The one message for a LinkedIn-Version LinkedIn no longer serves (HTTP 426 NONEXISTENT_VERSION)."""
+    return (f"LinkedIn API version {version} is retired or not active (HTTP 426 NONEXISTENT_VERSION): update "
+            "options.version to a current YYYYMM version (LinkedIn keeps each version about one year; see "
+            "https://learn.microsoft.com/en-us/linkedin/marketing/versioning)")
+
+
 def _body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
+    body = json_body(response)
     return body if isinstance(body, dict) else {}
 
 

@@ -1,6 +1,6 @@
 """LinkedIn vocabulary and the pure mapping of organizationAcls / adAccountUsers elements to the model (no I/O).
 
-Sources: docs/platform-apis.md section 2. Page (organization) roles come from ``organizationAcls`` with a
+Sources: docs/platforms/linkedin.md Page (organization) roles come from ``organizationAcls`` with a
 ``state``: only APPROVED is live access; REQUESTED, REJECTED and REVOKED rows are kept as evidence on the
 Page asset and give no grant. An unknown role or state is never read as "safe" or "no access": the row
 becomes a non-privileged grant whose ``raw`` carries the unknown value. LinkedIn identifies people by person
@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from auditor.connectors.values import ms_time
+from auditor.connectors.values import text as _text
 from auditor.model import Account, AccountKind, Asset, AuditEvent, Grant, Tenant
 
 # -- tables --------------------------------------------------------------------------------------------------
@@ -68,20 +70,6 @@ def urn(prefix: str, value: str | int) -> str:
 def urn_id(value: str) -> str:
     """The last part of a URN (``urn:li:organization:123`` -> ``123``)."""
     return value.rsplit(":", 1)[-1]
-
-
-def ms_time(value: Any) -> datetime | None:
-    """An epoch-milliseconds time (LinkedIn audit stamps) as aware UTC; None when absent or unreadable."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(value / 1000, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def acl_state(item: Mapping[str, Any]) -> str:

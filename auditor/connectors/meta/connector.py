@@ -2,21 +2,31 @@
 
 Failure policy of ``fetch`` / ``lookup``:
 
-- A rejected token (401 / code 190) anywhere raises ``ConnectorAuthError`` at once: nothing can be read.
+- The auditor's token rejected (401 / code 190) raises ``ConnectorAuthError`` at once: nothing can be read.
+  A Page-token-only edge refusing it (code 190 or 210, "Page Access Token") is a permission error of that
+  edge, and a refused derived Page token only sends its Page to the per-principal views (``page_access``).
 - The core reads raise ``ConnectorError`` (after retries): the business node and ``business_users``.
   Without the people list a snapshot would show grants of nobody, so there is nothing worth keeping.
-- Any other edge (system users, invitations, asset lists, one asset's ``assigned_users``, apps, a token's
-  ``debug_token``, an ad account's activities) that fails is recorded in ``snapshot.errors`` (the message
-  names the platform and the request), ``snapshot.complete`` becomes False, and the rest is still read.
+- Any other edge (system users, invitations, asset lists, one asset's ``assigned_users``, one principal's
+  ``assigned_pages``, apps, an ad account's activities) that fails is recorded in ``snapshot.errors`` (the
+  message names the platform and the request), ``snapshot.complete`` becomes False, and the rest is read.
+- A token that cannot be inspected (``meta.tokens``) is a capability note ("could not verify scopes"), as
+  is a token or its data access expiring soon; neither makes the snapshot incomplete.
+- Direct Page roles and Page agencies (``meta.partners``) are readable only with a Page token of a principal
+  holding a task on the Page (MANAGE for agencies): a real shop grants the auditor's system user MANAGE on
+  each Page, plus pages_manage_metadata on its token. A Page it cannot read that way is an incomplete scope,
+  so the scan never silently passes; a shop that deliberately withholds those tasks sets
+  ``options.page_roles: false`` and gets one declared coverage note on the platform instead.
 
 Independent reads run concurrently on a small thread pool; results are assembled in submission order,
-so the output order is deterministic. The token travels only in the ``Authorization`` header.
+so the output order is deterministic. The token travels only in the ``Authorization`` header; with an app
+secret configured each call also carries ``appsecret_proof`` (derived from the token, never the token).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,21 +54,33 @@ from auditor.connectors.meta.mapping import (
     tenant_from,
     user_id_index,
 )
+from auditor.connectors.meta.page_access import PageTokens, page_tokens, read_pages
+from auditor.connectors.meta.partners import read_partners
 from auditor.connectors.meta.revoke import MAX_RETRIES, MetaRevoker
 from auditor.connectors.meta.run import Run, assets_of
+from auditor.connectors.meta.tokens import ProofTransport, appsecret_proof, expiry_notes, inspect_token
 from auditor.errors import ConfigError, ConnectorError
 from auditor.model import AccountKind, Capabilities, TenantSnapshot
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v25.0"
 REQUIRED_SCOPES = ("business_management", "ads_read", "pages_show_list", "pages_read_engagement")
+PAGE_ROLES_SCOPE = "pages_manage_metadata"
+"""Needed (with MANAGE on each Page) to read Page assignees, roles and agencies (``options.page_roles``)."""
 DEFAULT_ACTIVITY_DAYS = 90
 _PRINCIPALS = (AccountKind.USER, AccountKind.SYSTEM_USER)
 
 
 class MetaOptions(ConnectorOptions):
-    """Meta's options: ``lookup_instagram`` false keeps an offboarding lookup off the Instagram accounts."""
+    """Meta's options: ``lookup_instagram`` false keeps an offboarding lookup off the Instagram accounts;
+    ``app_id`` and ``app_secret_env`` (the name of the environment variable holding the app secret, never the
+    secret itself) let the auditor inspect tokens with the app token and send ``appsecret_proof``."""
 
     lookup_instagram: bool = True
+    app_id: str | None = None
+    app_secret_env: str | None = None
+    page_roles: bool = True
+    """Read direct Page roles and Page agencies (needs MANAGE on each Page for the auditor's principal and
+    pages_manage_metadata); false declares the Pages it cannot read a coverage gap, not an incomplete scope."""
 
 
 @register
@@ -76,6 +98,7 @@ class MetaConnector(Connector):
         audit_log=True,
         account_emails=True,
         audit_log_asset_kinds=("ad_account",),
+        activity_from_log=True,
         notes=(
             "two_fac_status values are not documented: unrecognised values are reported as unknown",
             "app scopes are known only for the tokens the auditor inspects (debug_token)",
@@ -100,11 +123,44 @@ class MetaConnector(Connector):
             raise ConfigError(f"platform {self.name!r}: business_id is not set")
         return self.settings.business_id
 
+    def _app_secret(self) -> str | None:
+        """The app secret named by ``options.app_secret_env`` (None when not configured or not set)."""
+        if not self.options.app_secret_env:
+            return None
+        try:
+            return self.secret(self.options.app_secret_env, "platform.options.app_secret_env")
+        except ConfigError:
+            return None
+
+    def _app_problems(self) -> list[str]:
+        """Why a configured app token cannot be used (an unset secret, a missing app id): reported, not fatal."""
+        if not self.options.app_secret_env:
+            return []
+        try:
+            self.secret(self.options.app_secret_env, "platform.options.app_secret_env")
+        except ConfigError as exc:
+            return [f"{self.name}: {exc}: tokens are inspected without the app token"]
+        if not self.options.app_id:
+            return [f"{self.name}: options.app_secret_env is set but options.app_id is not: tokens are "
+                    "inspected without the app token"]
+        return []
+
+    def _app_token(self) -> str | None:
+        """The app access token ``{app-id}|{app-secret}`` when both are configured."""
+        secret = self._app_secret()
+        return f"{self.options.app_id}|{secret}" if secret and self.options.app_id else None
+
     def _client(self, token: str, max_retries: int | None = None,
-                transport: httpx.BaseTransport | None = None) -> HttpClient:
+                transport: httpx.BaseTransport | None = None, *, proof: bool = True) -> HttpClient:
+        """A Graph client for ``token``; with ``proof`` and a configured app secret every call carries
+        ``appsecret_proof`` (apps with "Require App Secret" refuse calls without it)."""
         settings = self.client_settings()
         if max_retries is not None:
             settings["max_retries"] = max_retries
+        secret = self._app_secret() if proof else None
+        transport = transport or self._transport
+        if secret:
+            transport = ProofTransport(transport, appsecret_proof(secret, token))
         return HttpClient(
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
@@ -113,8 +169,8 @@ class MetaConnector(Connector):
             is_rate_limited=dialect.is_rate_limited,
             retry_hint=dialect.retry_hint,
             error_info=dialect.error_info,
-            secrets=[token],
-            transport=transport or self._transport,
+            secrets=[token, *([secret, appsecret_proof(secret, token)] if secret else [])],
+            transport=transport,
         )
 
     def revoker(self, *, transport: httpx.BaseTransport | None = None) -> Revoker:
@@ -136,9 +192,10 @@ class MetaConnector(Connector):
         try:
             business_id = self._business_id()
             token = self.token()
+            app_token = self._app_token()
         except ConfigError as exc:
             return [str(exc)]
-        problems: list[str] = []
+        problems = self._app_problems()
         with self._client(token) as client:
             for path, fields in (("/me", "id,name"), (f"/{business_id}", FIELDS["business"])):
                 try:
@@ -147,14 +204,16 @@ class MetaConnector(Connector):
                     return [str(exc)]
                 except ConnectorError as exc:
                     problems.append(str(exc))
-            try:
-                body = client.get_json("/debug_token", {"input_token": token})
-            except ConnectorError as exc:
-                return [*problems, str(exc)]
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, dict):
-            return [*problems, f"{self.name}: debug_token gave no data for the auditor's token"]
-        return problems + self._token_problems(data)
+        inspection = inspect_token(self.name, token, "self", self._inspector(token, app_token), app_token)
+        problems += inspection.notes
+        if inspection.data is None:
+            return problems
+        return problems + self._token_problems(inspection.data)
+
+    def _inspector(self, own: str, app_token: str | None) -> Callable[[str], HttpClient]:
+        """Clients for token inspection: the proof goes only with the auditor's own and app tokens (an
+        inspected token of another app would be refused with a proof made from this app's secret)."""
+        return lambda caller: self._client(caller, proof=caller in (own, app_token))
 
     def _token_problems(self, data: dict[str, Any]) -> list[str]:
         problems = []
@@ -166,12 +225,11 @@ class MetaConnector(Connector):
         missing = [s for s in REQUIRED_SCOPES if s not in scopes]
         if missing:
             problems.append(f"{self.name}: the token lacks permission(s): {', '.join(missing)}")
-        expires = data.get("expires_at")
-        if isinstance(expires, int | float) and expires > 0:
-            when = datetime.fromtimestamp(expires, UTC)
-            if when < datetime.now(UTC) + timedelta(days=7):
-                problems.append(f"{self.name}: the token expires on {when:%Y-%m-%d %H:%M} UTC")
-        return problems
+        if self.options.page_roles and PAGE_ROLES_SCOPE not in scopes:
+            problems.append(f"{self.name}: the token lacks {PAGE_ROLES_SCOPE}: Page assignees, roles and "
+                            "agencies cannot be read with Page tokens (grant it, or set options.page_roles "
+                            "false to declare the gap)")
+        return problems + expiry_notes(self.name, "self", data, datetime.now(UTC))
 
     # -- fetch -----------------------------------------------------------------------------------------
 
@@ -185,6 +243,8 @@ class MetaConnector(Connector):
             business = run.node(f"/{business_id}", {"fields": FIELDS["business"]})
             snap = self._snapshot(business, business_id)
             tokens = self._inspected_tokens(token, run)
+            app_token = self._app_token()
+            inspector = self._inspector(token, app_token)
             for _, value in tokens:
                 client.add_secret(value)
             jobs: list[Job] = [
@@ -200,7 +260,7 @@ class MetaConnector(Connector):
             for edge in ("owned_apps", "client_apps"):
                 jobs.append((edge, bind(run.rows, f"/{business_id}/{edge}", {"fields": FIELDS["apps"]})))
             for ref, value in tokens:
-                jobs.append((f"debug_token:{ref}", bind(run.node, "/debug_token", {"input_token": value})))
+                jobs.append((f"token:{ref}", bind(inspect_token, self.name, value, ref, inspector, app_token)))
             results = run.gather(jobs, core={"business_users"})
             users, system, pending = results[0], results[1] or [], results[2] or []
             edge_results = dict(zip(BUSINESS_EDGES, results[3:3 + len(BUSINESS_EDGES)], strict=True))
@@ -212,20 +272,26 @@ class MetaConnector(Connector):
             snap.accounts += [invitation_account(p) for p in pending]
             snap.grants = [business_grant(a) for a in snap.accounts]
             snap.assets = assets_of(edge_results)
-            self._read_assignments(run, business_id, snap)
+            pages = page_tokens(run) if any(a.kind == "page" for a in snap.assets) else PageTokens()
+            self._read_assignments(run, business_id, snap, pages)
+            read_partners(run, business_id, snap, self._client, pages, page_roles=self.options.page_roles)
             self._read_activities(run, snap, since, now)
         snap.apps = [app_from_node(a, True) for a in owned_apps or []]
         snap.apps += [app_from_node(a, False) for a in client_apps or []]
         index = user_id_index(snap.accounts)
-        for (ref, _), answer in zip(tokens, token_answers, strict=True):
-            data = answer.get("data") if isinstance(answer, dict) else None
-            if isinstance(data, dict):
-                snap.apps.append(app_from_token(data, ref, index))
-            elif answer is not None:
-                run.errors.append(f"{self.name}: debug_token for {ref} gave no data")
+        notes = self._app_problems()
+        for (ref, _), inspection in zip(tokens, token_answers, strict=True):
+            notes += inspection.notes
+            if inspection.data is not None:
+                snap.apps.append(app_from_token(inspection.data, ref, index))
+                notes += expiry_notes(self.name, ref, inspection.data, now)
+            else:  # its scopes are unknown: the token's findings must not look resolved
+                snap.scope_failed(f"token:{ref}", "; ".join(inspection.notes)
+                                  or f"{self.name}: could not inspect token {ref}")
+        snap.capabilities.notes = (*snap.capabilities.notes, *notes)
         snap.activity_since = since
-        snap.errors = run.errors
-        snap.complete = not run.errors
+        snap.errors = run.errors + snap.errors
+        snap.complete = snap.complete and not run.errors
         return snap
 
     def _inspected_tokens(self, own: str, run: Run) -> list[tuple[str, str]]:
@@ -238,13 +304,24 @@ class MetaConnector(Connector):
                 run.errors.append(f"{self.name}: {exc}")
         return tokens
 
-    def _read_assignments(self, run: Run, business_id: str, snap: TenantSnapshot) -> None:
-        """``assigned_users`` of every asset -> grants (plus accounts for assignees from elsewhere)."""
+    def _read_assignments(self, run: Run, business_id: str, snap: TenantSnapshot, tokens: PageTokens) -> None:
+        """``assigned_users`` of every asset -> grants (plus accounts for assignees from elsewhere); Pages
+        through their Page tokens or the per-principal views (``meta.page_access``)."""
         params = {"business": business_id, "fields": FIELDS["assigned_users"]}
-        jobs = [(f"assigned_users:{a.asset_id}", bind(run.rows, f"/{a.asset_id}/assigned_users", params))
-                for a in snap.assets]
+        others = [a for a in snap.assets if a.kind != "page"]
+        waba = {**params, "fields": FIELDS["assigned_users_waba"]}
+        jobs = [(f"assigned_users:{a.asset_id}", bind(run.rows, f"/{a.asset_id}/assigned_users",
+                                                      waba if a.kind == "whatsapp_business_account" else params))
+                for a in others]
+        pages = [a for a in snap.assets if a.kind == "page"]
+        principals = [a.account_id for a in snap.accounts if a.kind in _PRINCIPALS]
+        page_rows, failed = read_pages(run, business_id, [a.asset_id for a in pages], principals,
+                                       lambda page_token: self._client(page_token, proof=True), tokens)
+        for scope, reason in failed.items():
+            snap.scope_failed(scope, reason)
         known = {a.account_id for a in snap.accounts}
-        for asset, rows in zip(snap.assets, run.gather(jobs), strict=True):
+        results = [page_rows.get(a.asset_id) for a in pages] + run.gather(jobs)
+        for asset, rows in zip(pages + others, results, strict=True):
             for item in rows or []:
                 account_id = str(item["id"])
                 if account_id not in known:

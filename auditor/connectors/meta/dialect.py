@@ -7,22 +7,13 @@ from typing import Any
 import httpx
 
 from auditor.connectors.http import ErrorInfo, default_error_info, json_or_none
+from auditor.connectors.values import error_object as graph_error
 
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 """Application (4), user (17), pages (32), ads (613) and business-use-case (80000-80014) limits."""
 
 AUTH_CODES = frozenset({102, 190, 2500})
 """Session invalid (102), invalid/expired token (190), no active token (2500)."""
-
-
-def graph_error(response: httpx.Response) -> dict[str, Any]:
-    """The ``error`` object of a Graph error answer, or ``{}``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}
 
 
 def _code(error: dict[str, Any]) -> int | None:
@@ -61,8 +52,10 @@ def error_info(response: httpx.Response) -> ErrorInfo:
     if code is not None and f"#{code}" not in message:
         message = f"{message} (code {code})"
     lowered = message.lower()
-    if code in AUTH_CODES or response.status_code == 401:
-        kind: str | None = "auth"
+    if code == 210 or "page access token" in lowered:
+        kind: str | None = "permission"  # a token-type refusal of one edge (190 or 210), never a dead token
+    elif code in AUTH_CODES or response.status_code == 401:
+        kind = "auth"
     elif (code == 10 or (code is not None and 200 <= code <= 299) or response.status_code == 403
           or (code == 100 and "permission" in lowered)):
         kind = "permission"

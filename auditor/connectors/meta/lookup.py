@@ -60,7 +60,7 @@ def read_user_views(
     keys: list[tuple[str, str]] = []
     for account in accounts:
         for edge, kind in USER_ASSET_EDGES.items():
-            fields = f"{FIELDS[kind]},tasks,permitted_tasks"
+            fields = f"{FIELDS[kind]},tasks" + (",permitted_tasks" if kind != "whatsapp_business_account" else "")
             jobs.append((f"{edge}:{account.account_id}",
                          bind(run.rows, f"/{account.account_id}/{edge}", {"fields": fields})))
             keys.append((account.account_id, kind))

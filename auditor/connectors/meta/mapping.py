@@ -3,7 +3,7 @@
 Tables first (role/task privilege, 2FA values, event actions), then one function per object type.
 Unknown values are kept as evidence in ``raw`` and never read as "safe": an unknown task is a
 non-privileged unknown role listed in ``grant.raw["unknown_tasks"]``, an unknown 2FA value is ``None``.
-Sources: docs/platform-apis.md section 1 (facebook-python-business-sdk v25.0 enums).
+Sources: docs/platforms/meta.md (facebook-python-business-sdk v25.0 enums).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from auditor.connectors.values import utc_time
 from auditor.model import Account, AccountKind, App, Asset, AuditEvent, Grant, Tenant
 
 # -- tables ------------------------------------------------------------------------------------------------
@@ -60,6 +61,14 @@ ASSET_TASKS: dict[str, frozenset[str]] = {
         "DEVELOP", "MANAGE_TEMPLATES", "MANAGE_PHONE", "VIEW_COST", "MANAGE_EXTENSIONS", "VIEW_PHONE_ASSETS",
         "MANAGE_PHONE_ASSETS", "VIEW_TEMPLATES", "MESSAGING", "VIEW_INSIGHTS",
     }),
+    "pixel": frozenset({"AA_ANALYZE", "ADVERTISE", "ANALYZE", "UPLOAD"}),  # AdsPixel.Tasks (EDIT below)
+    "catalog": frozenset({"AA_ANALYZE", "ADVERTISE", "MANAGE_AR"}),  # ProductCatalog.Tasks (MANAGE above)
+}
+
+PRIVILEGED_KIND_TASKS: dict[str, frozenset[str]] = {
+    # admin-level tasks of asset kinds whose vocabulary has no MANAGE: a pixel's EDIT changes its settings
+    # and who may use it (Business Manager's "Manage pixel"); an agency's pixel tasks use the same enum
+    "pixel": frozenset({"EDIT"}),
 }
 
 TWO_FACTOR_TYPE: dict[str, str] = {"all_required": "all", "admin_required": "admins", "none": "none"}
@@ -108,6 +117,7 @@ FIELDS: dict[str, str] = {
     "whatsapp_business_account": "id,name",
     "apps": "id,name,link,namespace",
     "assigned_users": "id,name,user_type,tasks,permitted_tasks",
+    "assigned_users_waba": "id,name,user_type,tasks",  # WABA edges document no permitted_tasks (S20, S25)
     "activities": "actor_id,actor_name,application_id,application_name,date_time_in_timezone,event_time,"
                   "event_type,extra_data,object_id,object_name,object_type,translated_event_type",
 }
@@ -117,15 +127,11 @@ FIELDS: dict[str, str] = {
 
 def parse_time(value: Any) -> datetime | None:
     """A Graph time (ISO 8601 such as ``2024-01-01T10:00:00+0000``, or unix seconds) as aware UTC."""
-    if value is None or value == "" or isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC) if value > 0 else None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    return utc_time(str(value))
 
 
 def _ref_id(value: Any) -> str | None:
@@ -220,7 +226,8 @@ def invitation_account(item: Mapping[str, Any]) -> Account:
 
 def assignee_account(item: Mapping[str, Any]) -> Account:
     """An asset assignee that is neither a business user nor a system user of this business."""
-    kind = AccountKind.SYSTEM_USER if item.get("user_type") == "system_user" else AccountKind.USER
+    user_type = str(item.get("user_type") or "").upper()  # BUSINESS_USER, SYSTEM_USER, PERSONAL_USER
+    kind = AccountKind.SYSTEM_USER if user_type == "SYSTEM_USER" else AccountKind.USER
     raw = {k: v for k, v in item.items() if k not in ("tasks", "permitted_tasks")}
     raw["source"] = "assigned_users"
     return Account(account_id=str(item["id"]), kind=kind, name=item.get("name"), raw=raw)
@@ -249,7 +256,8 @@ def business_grant(account: Account) -> Grant:
 def asset_grant(kind: str, asset_id: str, account_id: str, item: Mapping[str, Any]) -> Grant:
     """One (user, asset) grant: role is the sorted tasks joined by ``+``; unknown tasks kept in raw."""
     tasks = sorted(set(_tasks(item.get("tasks"))))
-    known = ASSET_TASKS.get(kind, frozenset()) | PRIVILEGED_ASSET_TASKS
+    privileged = PRIVILEGED_ASSET_TASKS | PRIVILEGED_KIND_TASKS.get(kind, frozenset())
+    known = ASSET_TASKS.get(kind, frozenset()) | privileged
     unknown = [t for t in tasks if t not in known]
     raw: dict[str, Any] = {"tasks": tasks, "permitted_tasks": _tasks(item.get("permitted_tasks"))}
     if item.get("user_type"):
@@ -260,7 +268,7 @@ def asset_grant(kind: str, asset_id: str, account_id: str, item: Mapping[str, An
         account_id=account_id,
         asset_id=asset_id,
         role="+".join(tasks) or "NO_TASKS",
-        privileged=any(t in PRIVILEGED_ASSET_TASKS for t in tasks),
+        privileged=any(t in privileged for t in tasks),
         raw=raw,
     )
 

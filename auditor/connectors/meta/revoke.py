@@ -2,7 +2,7 @@
 
 ``DELETE /{business-user-id}`` removes a person (and every asset task they hold in the business);
 ``DELETE /{business-role-request-id}`` cancels a pending invitation. The Graph API reference in
-docs/platform-apis.md lists the read edges only; these calls follow the official SDK
+docs/platforms/meta.md lists the read edges only; these calls follow the official SDK
 (``BusinessUser.api_delete`` and ``BusinessRoleRequest.api_delete`` send ``DELETE /{id}``).
 """
 

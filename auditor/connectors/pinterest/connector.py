@@ -1,4 +1,4 @@
-"""The Pinterest connector: business members, system users, asset permissions and invites (API v5, read-only).
+"""The Pinterest connector: members, system users, partners, asset permissions and invites (API v5, read-only).
 
 Settings: ``tenant_id`` (or ``business_id``) is the Pinterest business id; ``options``: ``business_name``
 (the member endpoints carry no business name), ``workers`` (concurrent reads, default 4), ``max_wait``.
@@ -8,13 +8,16 @@ Failure policy of ``fetch``:
 - A rejected token (401) anywhere raises ``ConnectorAuthError``.
 - The members list (``/businesses/{id}/members``) is the core read: any failure raises (a 403 as
   ``ConnectorPermissionError`` naming ``biz_access:read``).
-- System users, invites, the asset list and each asset's members are recorded in ``snapshot.errors`` when
-  they fail (``complete`` False), and the rest is kept.
+- The asset list is read once per asset type (the API lists ad accounts only unless ``asset_type`` is given).
+  System users, invites and the asset list are recorded in ``snapshot.errors`` when they fail (``complete``
+  False); the partner list failing is scope ``tenant``; an asset whose members or partners fail is scope
+  ``asset:<id>``. The rest is kept.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -35,17 +38,20 @@ from auditor.connectors.pinterest.mapping import (
     is_live_invite,
     member_account,
     member_id,
+    partner_account,
     tenant_from,
     user_of,
 )
 from auditor.errors import ConfigError, ConnectorError
-from auditor.model import Account, Asset, Capabilities, Grant, TenantSnapshot
+from auditor.model import Account, AccountKind, Asset, Capabilities, Grant, TenantSnapshot
 
 DEFAULT_BASE_URL = "https://api.pinterest.com/v5"
 REQUIRED_SCOPES = ("biz_access:read",)
-
-
-
+ASSET_TYPES = ("AD_ACCOUNT", "PROFILE", "CATALOG", "ASSET_GROUP")
+"""The asset types listed, one call each (the response type AssetTypeResponse knows no other)."""
+HOLDERS = (("members", {"fetch_system_users": "false"}), ("members", {"fetch_system_users": "true"}),
+           ("partners", {}))
+"""Per asset: its members, its system users and the partner businesses holding it."""
 
 
 class PinterestOptions(ConnectorOptions):
@@ -69,8 +75,8 @@ class PinterestConnector(Connector):
             "be judged",
             "Pinterest lists no connected apps and has no token introspection API (the token debugger is a web "
             "page): app scopes are not verified",
-            "partner businesses with access to the assets (/partners) are not read; their people are not "
-            "business members",
+            "partner businesses are read as partner accounts with their permissions per asset; the people "
+            "inside a partner business are not listed",
             "only PENDING membership invites (and invites in an unknown status) are live; accepted, declined, "
             "cancelled and expired ones are kept on the tenant as evidence",
         ),
@@ -117,7 +123,7 @@ class PinterestConnector(Connector):
             return [str(exc)]
         problems: list[str] = []
         with self._client(token) as client:
-            for path in ("members", "invites", "assets"):
+            for path in ("members", "invites", "assets", "partners"):
                 try:
                     client.get_json(f"businesses/{business}/{path}", {"page_size": 1})
                 except ConnectorAuthError as exc:
@@ -134,30 +140,48 @@ class PinterestConnector(Connector):
         token = self.token()
         base = f"businesses/{business}"
         errors: list[str] = []
+        scopes: dict[str, str] = {}
         with self._client(token) as client, self.worker_pool() as pool:
-            members, system, invites, asset_rows = gather(pool, [
-                ("members", bind(self._read, client, f"{base}/members", {"fetch_system_users": "false"})),
-                ("system_users", bind(self._read, client, f"{base}/members", {"fetch_system_users": "true"})),
-                ("invites", bind(self._read, client, f"{base}/invites", {"is_member": "true"})),
-                ("assets", bind(self._read, client, f"{base}/assets", {})),
+            read = functools.partial(self._read, client)
+            members, system, invites, partners, *asset_rows = gather(pool, [
+                ("members", bind(read, f"{base}/members", {"fetch_system_users": "false"})),
+                ("system_users", bind(read, f"{base}/members", {"fetch_system_users": "true"})),
+                ("invites", bind(read, f"{base}/invites", {"is_member": "true"})),
+                ("partners", bind(self._scoped, scopes, "tenant", read, f"{base}/partners",
+                                  {"partner_type": "INTERNAL"})),
+                *((f"assets:{t}", bind(read, f"{base}/assets", {"asset_type": t})) for t in ASSET_TYPES),
             ], errors, core=frozenset({"members"}))
-            assets = self._assets(asset_rows or [], errors)
+            assets = self._assets([row for rows in asset_rows for row in rows or []], errors)
             jobs: list[Job] = [
-                (f"{a.asset_id}:{flag}", bind(self._read, client, f"{base}/assets/{a.asset_id}/members",
-                                               {"fetch_system_users": flag}))
-                for a in assets for flag in ("false", "true")
+                (f"{a.asset_id}:{what}", bind(self._scoped, scopes, f"asset:{a.asset_id}", read,
+                                              f"{base}/assets/{a.asset_id}/{what}", params))
+                for a in assets for what, params in HOLDERS
             ]
-            asset_members = gather(pool, jobs, errors)
+            holders = gather(pool, jobs, errors)
         snap = TenantSnapshot(platform=self.name, kind=self.kind,
                               tenant=tenant_from(self.name, business, self.options.business_name),
                               capabilities=dataclasses.replace(self.capabilities), assets=assets)
         snap.accounts = self._members(members, False, errors) + self._members(system or [], True, errors)
         snap.accounts += self._invitations(invites or [], snap, errors)
-        snap.grants = [business_grant(a) for a in snap.accounts]
-        snap.grants += self._asset_grants(assets, asset_members, snap.accounts, errors)
+        snap.accounts += [partner_account(item) for item in partners or [] if member_id(item)]
+        snap.grants = [business_grant(a) for a in snap.accounts if a.kind != AccountKind.PARTNER]
+        snap.grants += self._asset_grants(assets, holders, snap.accounts, errors)
         snap.errors = errors
         snap.complete = not errors
+        for scope, reason in scopes.items():
+            snap.scope_failed(scope, reason)
         return snap
+
+    @staticmethod
+    def _scoped(scopes: dict[str, str], scope: str, read: Any, path: str, params: dict[str, Any]) -> list[Any]:
+        """One read whose failure (a rejected token aside) marks ``scope`` incomplete instead of the snapshot."""
+        try:
+            return read(path, params)
+        except ConnectorAuthError:
+            raise
+        except ConnectorError as exc:
+            scopes.setdefault(scope, str(exc))
+            return []
 
     def _members(self, rows: list[Any], system: bool, errors: list[str]) -> list[Account]:
         accounts = [member_account(item, system=system) for item in rows if member_id(item)]
@@ -196,12 +220,12 @@ class PinterestConnector(Connector):
 
     def _asset_grants(self, assets: list[Asset], results: list[Any], accounts: list[Account],
                       errors: list[str]) -> list[Grant]:
-        """Grants from each asset's members (humans, then system users); unknown holders become accounts."""
+        """Grants from each asset's members, system users and partners; unknown holders become accounts."""
         known = {a.account_id for a in accounts}
         grants: list[Grant] = []
         bad = 0
         for index, rows in enumerate(results):
-            asset, system = assets[index // 2], index % 2 == 1
+            asset, holder = assets[index // len(HOLDERS)], index % len(HOLDERS)
             for item in rows or []:
                 user_id = user_of(item).get("id") if isinstance(item, dict) else None
                 if user_id in (None, ""):
@@ -209,7 +233,9 @@ class PinterestConnector(Connector):
                     continue
                 if str(user_id) not in known:
                     known.add(str(user_id))
-                    accounts.append(asset_member_account(item, system=system))
+                    accounts.append(asset_member_account(item, system=holder == 1) if holder < 2 else
+                                    dataclasses.replace(partner_account(item), raw={
+                                        "user": dict(user_of(item)), "source": "asset_partners"}))
                 grants.append(asset_grant(asset.asset_id, str(user_id), item))
         if bad:
             errors.append(f"{self.name}: {bad} malformed asset member item(s) skipped")

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from auditor.connectors.http import ErrorInfo, HttpClient, default_error_info
+from auditor.connectors.values import json_body
 from auditor.errors import ConnectorError
 
 MAX_PAGE_SIZE = 250
@@ -24,10 +25,7 @@ NEEDS = ("scope biz_access:read, and the token's user must be an admin (BIZ_ADMI
 
 def error_info(response: httpx.Response) -> ErrorInfo:
     """Pinterest's message (with its code) and whether it means a rejected token or a missing permission."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_body(response)
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, str) or not message:
         return default_error_info(response)

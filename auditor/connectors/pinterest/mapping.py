@@ -1,6 +1,6 @@
 """Pinterest Business Access vocabulary and the pure mapping of API v5 objects to the model (no I/O).
 
-Sources: docs/platform-apis.md section 6 (pinterest/api-description OpenAPI 5.23). Business roles and asset
+Sources: docs/platforms/pinterest.md (pinterest/api-description OpenAPI 5.23). Business roles and asset
 permissions come from the enums there; the response ``permissions`` is a free ``string[]``, so unknown values
 are kept in ``raw`` and treated as non-privileged unknowns. Only PENDING invites (and invites in an unknown
 status, which might still be accepted) become invitation accounts; ACCEPTED, DECLINED, CANCELLED and EXPIRED
@@ -10,9 +10,9 @@ ones are not live.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from auditor.connectors.values import ms_time as epoch_time
 from auditor.model import Account, AccountKind, Asset, Grant, Tenant
 
 # -- tables --------------------------------------------------------------------------------------------------
@@ -53,17 +53,6 @@ CLOSED_INVITE_STATUSES = frozenset({"ACCEPTED", "DECLINED", "CANCELLED", "EXPIRE
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
-
-
-def epoch_time(value: Any) -> datetime | None:
-    """A Pinterest time as aware UTC: members use seconds, invites milliseconds (values above 1e11)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return None
-    seconds = value / 1000 if value > 1e11 else value
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def _strings(value: Any) -> list[str]:
@@ -143,6 +132,20 @@ def asset_member_account(item: Mapping[str, Any], *, system: bool) -> Account:
     )
 
 
+def partner_account(item: Mapping[str, Any]) -> Account:
+    """A partner business (``/partners`` item or an asset partner's ``user``) as a PARTNER account."""
+    user = user_of(item)
+    return Account(
+        account_id=str(member_id(item)),
+        kind=AccountKind.PARTNER,
+        name=user.get("username") if isinstance(user.get("username"), str) else None,
+        emails=_emails(user),
+        created_at=epoch_time(item.get("created_time")),
+        created_by=_ref(item.get("created_by_user")) or _ref(item.get("created_by_business")),
+        raw={k: v for k, v in item.items() if k != "assets_summary"},
+    )
+
+
 def invitation_account(item: Mapping[str, Any]) -> Account:
     """A membership invite as an INVITATION account ``invite:<id>``; the state is its status, lower-cased."""
     data = item.get("invite_data") if isinstance(item.get("invite_data"), Mapping) else {}
@@ -186,10 +189,10 @@ def asset_from(item: Mapping[str, Any]) -> Asset:
         raw["unknown_asset_type"] = asset_type or None
         kind = asset_type.lower() or "unknown"
     name = None
-    for key in ("catalog_info", "asset_group_info"):
+    for key, field in (("catalog_info", "name"), ("asset_group_info", "asset_group_name")):
         info = item.get(key)
-        if isinstance(info, Mapping) and isinstance(info.get("name"), str):
-            name = info["name"]
+        if isinstance(info, Mapping) and isinstance(info.get(field), str):
+            name = info[field]
     return Asset(asset_id=str(item["asset_id"]), kind=kind, name=name, raw=raw)
 
 

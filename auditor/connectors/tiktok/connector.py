@@ -1,12 +1,16 @@
 """The TikTok for Business connector: one Business Center through the API for Business v1.3 (read-only).
 
 Reads ``/bc/get/`` (the Business Center and the caller's role), ``/bc/member/get/`` (members with role,
-finance role and relation status), ``/bc/asset/admin/get/`` per asset type, ``/bc/asset/member/get/`` per
-asset whose members have roles, and ``/changelog/get/`` (the Business Center activity log).
+finance role and relation status), ``/bc/asset/admin/get/`` per asset type, ``/bc/asset/member/get/`` per ad
+account, catalog and lead library (the only types it accepts, 20 per page), ``/bc/partner/get/`` (partner
+Business Centers) with ``/bc/partner/asset/get/`` (our ad accounts and catalogs shared with each) and
+``/bc/asset/partner/get/`` (partners holding a pixel or lead library), and ``/changelog/get/``.
 
 Failure policy of ``fetch``: a rejected token raises ``ConnectorAuthError`` at once; the Business Center
 and its member list are the core (their failure raises ``ConnectorError`` or ``ConnectorPermissionError``);
-any other read that fails is recorded in ``snapshot.errors`` and makes the snapshot incomplete. An error
+an asset whose holders fail is recorded as scope ``asset:<id>``, a partner whose assets fail as
+``account:<partner id>``, the partner list as ``tenant``; any other read that fails is recorded in
+``snapshot.errors``; either makes the snapshot incomplete and the rest is still read. An error
 envelope sent with HTTP 200 is an error (see ``dialect``); the rate-limit code is retried with backoff.
 """
 
@@ -23,8 +27,10 @@ from auditor.connectors.http import ConnectorPermissionError, HttpClient
 from auditor.connectors.jobs import bind
 from auditor.connectors.tiktok import dialect
 from auditor.connectors.tiktok.mapping import (
+    ASSET_PARTNER_TYPES,
     DEFAULT_ASSET_TYPES,
     MEMBER_ROLE_FIELDS,
+    PARTNER_ASSET_TYPES,
     asset_from,
     asset_grant,
     event_from,
@@ -32,7 +38,9 @@ from auditor.connectors.tiktok.mapping import (
     member_grants,
     member_key,
     name_index,
+    partner_account,
     relation,
+    shared_asset_grant,
     tenant_from,
 )
 from auditor.connectors.tiktok.run import Run, filtering
@@ -78,7 +86,9 @@ class TikTokConnector(Connector):
             "changelog entries name their operator by user id; the member acted upon appears only in free text, "
             "kept as evidence",
             "pending invitations carry no sending date, so their age is unknown",
-            "pixels and lead libraries are listed as assets, but TikTok does not report member roles on them",
+            "TikTok lists the members of ad accounts, catalogs and lead libraries only: people holding a TikTok "
+            "Shop, a TikTok account or a pixel are not read",
+            "partners holding a pixel or lead library are read without their role (TikTok does not report it)",
         ),
     )
 
@@ -178,10 +188,13 @@ class TikTokConnector(Connector):
             for asset_type, rows in zip(types, results[1:-1], strict=True):
                 snap.assets += [asset_from(item, asset_type) for item in rows or [] if item.get("asset_id")]
             self._read_asset_members(run, bc_id, snap)
+            self._read_partners(run, bc_id, snap)
         self._read_changelog(snap, changelog, run)
         snap.activity_since = since if changelog is not None else None
         snap.errors = run.errors
         snap.complete = not run.errors
+        for scope, reason in run.scopes.items():
+            snap.scope_failed(scope, reason)
         return snap
 
     def _read_members(self, snap: TenantSnapshot, members: list[dict], run: Run) -> None:
@@ -203,12 +216,12 @@ class TikTokConnector(Connector):
     def _read_asset_members(self, run: Run, bc_id: str, snap: TenantSnapshot) -> None:
         """Members of every asset whose type has member roles -> grants (and accounts not seen before)."""
         readable = [a for a in snap.assets if a.raw.get("asset_type") in MEMBER_ROLE_FIELDS]
-        jobs = [(f"asset_members:{a.asset_id}", bind(
+        jobs = [(f"asset:{a.asset_id}", bind(
             run.rows, "/bc/asset/member/get/",
-            {"bc_id": bc_id, "asset_type": a.raw["asset_type"], "asset_id": a.asset_id}, self._page(LIST_PAGE_MAX),
+            {"bc_id": bc_id, "asset_type": a.raw["asset_type"], "asset_id": a.asset_id}, self._page(MEMBER_PAGE_MAX),
         )) for a in readable]
         known = {a.account_id: a for a in snap.accounts}
-        for asset, rows in zip(readable, run.gather(jobs), strict=True):
+        for asset, rows in zip(readable, run.gather_scoped(jobs), strict=True):
             for item in rows or []:
                 key = member_key(item)
                 if key is None:
@@ -222,6 +235,29 @@ class TikTokConnector(Connector):
                     known[key] = account
                     snap.accounts.append(account)
                 snap.grants.append(asset_grant(asset.raw["asset_type"], asset.asset_id, key, item))
+
+    def _read_partners(self, run: Run, bc_id: str, snap: TenantSnapshot) -> None:
+        """Partner Business Centers -> PARTNER accounts with grants on the assets shared with them."""
+        listed = run.gather_scoped([("tenant", bind(run.rows, "/bc/partner/get/", {"bc_id": bc_id},
+                                                    self._page(LIST_PAGE_MAX)))])[0]
+        partners = {a.account_id: a for a in map(partner_account, listed or []) if a is not None}
+        jobs = [(f"account:{p}", bind(run.rows, "/bc/partner/asset/get/", {
+            "bc_id": bc_id, "partner_id": p, "asset_type": t, "share_type": "SHARING"}, self._page(LIST_PAGE_MAX)))
+            for p in partners for t in PARTNER_ASSET_TYPES]
+        for (scope, _), rows in zip(jobs, run.gather_scoped(jobs), strict=True):
+            partner_id = scope.removeprefix("account:")
+            for item in rows or []:
+                if item.get("asset_id") and item.get("asset_type") in MEMBER_ROLE_FIELDS:
+                    snap.grants.append(asset_grant(item["asset_type"], str(item["asset_id"]), partner_id, item))
+        pixels = [a for a in snap.assets if a.raw.get("asset_type") in ASSET_PARTNER_TYPES]
+        jobs = [(f"asset:{a.asset_id}", bind(run.rows, "/bc/asset/partner/get/", {
+            "bc_id": bc_id, "asset_type": a.raw["asset_type"], "asset_id": a.asset_id}, self._page(LIST_PAGE_MAX)))
+            for a in pixels]
+        for asset, rows in zip(pixels, run.gather_scoped(jobs), strict=True):
+            for account in filter(None, map(partner_account, rows or [])):
+                partners.setdefault(account.account_id, account)
+                snap.grants.append(shared_asset_grant(asset.asset_id, account.account_id))
+        snap.accounts += partners.values()
 
     def _read_changelog(self, snap: TenantSnapshot, changelog: list[dict] | None, run: Run) -> None:
         names = name_index(snap.accounts)

@@ -1,4 +1,4 @@
-"""How TikTok's API for Business signals errors, rate limits and pages (docs/platform-apis.md section 3).
+"""How TikTok's API for Business signals errors, rate limits and pages (docs/platforms/tiktok.md).
 
 TikTok wraps every answer in an envelope ``{"code", "message", "request_id", "data"}``; any ``code`` other
 than 0 is an error, usually sent with HTTP 200. The shared ``HttpClient`` treats every 2xx answer as a
@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from auditor.connectors.http import ErrorInfo, default_error_info
+from auditor.connectors.values import json_body
 
 RATE_LIMIT_CODES = frozenset({40100})
 """QPS / QPM / QPD limit exceeded."""
@@ -115,10 +116,7 @@ def endpoint(response: httpx.Response) -> str:
 
 def error_info(response: httpx.Response) -> ErrorInfo:
     """TikTok's code and message, and whether they mean a rejected token or a missing permission."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_body(response)
     if not isinstance(body, dict) or "code" not in body:
         return default_error_info(response)
     code = _int(body.get("code"))

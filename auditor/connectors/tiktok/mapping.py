@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from auditor.connectors.values import any_text as _text
+from auditor.connectors.values import utc_time as parse_time
 from auditor.model import Account, AccountKind, Asset, AuditEvent, Grant, Tenant
 
 USER_ROLES: dict[str, bool] = {"ADMIN": True, "STANDARD": False}
@@ -21,8 +22,8 @@ FINANCE_ROLES: dict[str, bool] = {"MANAGER": True, "ANALYST": False}
 """``ext_user_role.finance_role`` -> privileged (a finance manager manages payment and budgets)."""
 ADVERTISER_ROLES: dict[str, bool] = {"ADMIN": True, "OPERATOR": False, "ANALYST": False}
 CATALOG_ROLES: dict[str, bool] = {"ADMIN": True, "AD_PROMOTE": False}
-STORE_ROLES: dict[str, bool] = {"MANAGER": True, "AD_PROMOTION": False}
-TT_ACCOUNT_ROLES: dict[str, bool] = {"DIRECT_MESSAGE": False, "LIVE": False, "POST": False}
+FORM_LIBRARY_ROLES: dict[str, bool] = {"ADMIN": True}
+"""Lead (form library) roles: ``form_library_role`` of /bc/asset/assign/; the member field is unconfirmed."""
 
 RELATION_LIVE = "BOUND"
 RELATION_PENDING = "PENDING"
@@ -45,31 +46,20 @@ ASSET_KINDS: dict[str, str] = {
 MEMBER_ROLE_FIELDS: dict[str, tuple[str, Mapping[str, bool]]] = {
     "ADVERTISER": ("advertiser_role", ADVERTISER_ROLES),
     "CATALOG": ("catalog_role", CATALOG_ROLES),
-    "TIKTOK_SHOP": ("store_role", STORE_ROLES),
-    "TT_ACCOUNT": ("tt_account_roles", TT_ACCOUNT_ROLES),
+    "LEAD": ("form_library_role", FORM_LIBRARY_ROLES),
 }
-"""Asset types whose members are read (``/bc/asset/member/get/``) -> (role field, role table)."""
+"""Asset types ``/bc/asset/member/get/`` accepts (contract: asset_member_asset_type) -> (role field, role
+table). Shop, TikTok-account and pixel members cannot be listed by the API."""
+PARTNER_ASSET_TYPES: tuple[str, ...] = ("ADVERTISER", "CATALOG")
+"""Our asset types ``/bc/partner/asset/get/`` lists per partner (DOMAIN is not read)."""
+ASSET_PARTNER_TYPES: tuple[str, ...] = ("PIXEL", "LEAD")
+"""Asset types whose partners are read per asset (``/bc/asset/partner/get/``): the only way for pixels."""
 
 DEFAULT_ASSET_TYPES: tuple[str, ...] = ("ADVERTISER", "CATALOG", "TIKTOK_SHOP", "TT_ACCOUNT", "PIXEL", "LEAD")
 """Asset types listed by default (``/bc/asset/admin/get/`` needs one ``asset_type`` per call)."""
 
 _GRANT_WORDS = ("assigned", "granted", "added", "invited", "shared")
 _REVOKE_WORDS = ("removed", "revoked", "unassigned", "cancelled", "canceled", "unbound")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """A TikTok time ``YYYY-MM-DD HH:MM:SS`` (UTC) as an aware datetime; None when unreadable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _text(value: Any) -> str | None:
-    return str(value).strip() if value not in (None, "") and str(value).strip() else None
 
 
 def member_key(item: Mapping[str, Any]) -> str | None:
@@ -162,19 +152,27 @@ def asset_from(item: Mapping[str, Any], asset_type: str) -> Asset:
 
 
 def asset_grant(asset_type: str, asset_id: str, account_id: str, item: Mapping[str, Any]) -> Grant:
-    """One member's role on one asset. TikTok account roles (a list) are joined by ``+``."""
+    """One member's (or partner's) role on one asset, from the asset type's role field."""
     field, table = MEMBER_ROLE_FIELDS[asset_type]
     value = item.get(field)
-    if isinstance(value, list):
-        roles = sorted({str(v) for v in value if v not in (None, "")})
-        unknown = [r for r in roles if r not in table]
-        raw: dict[str, Any] = {field: roles}
-        if unknown or not roles:
-            raw["unknown_role"] = unknown or None
-        return Grant(account_id=account_id, asset_id=asset_id, role="+".join(roles) or "NO_ROLE",
-                     privileged=any(table.get(r, False) for r in roles), raw=raw)
     grant = _role_grant(account_id, asset_id, _text(value), table)
     grant.raw[field] = value
+    return grant
+
+
+def partner_account(item: Mapping[str, Any]) -> Account | None:
+    """A partner Business Center (``bc_id``, ``bc_name``) as a PARTNER account; None without a ``bc_id``."""
+    bc_id = _text(item.get("bc_id"))
+    if bc_id is None:
+        return None
+    return Account(account_id=bc_id, kind=AccountKind.PARTNER, name=_text(item.get("bc_name")) or bc_id,
+                   raw=dict(item))
+
+
+def shared_asset_grant(asset_id: str, partner_id: str) -> Grant:
+    """A partner holding a pixel or lead library (``/bc/asset/partner/get/``): its role is not reported."""
+    grant = _role_grant(partner_id, asset_id, None, {})
+    grant.raw["source"] = "/bc/asset/partner/get/"
     return grant
 
 

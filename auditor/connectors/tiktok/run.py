@@ -15,13 +15,15 @@ MAX_PAGES = 10_000
 
 
 class Run:
-    """Shared state of one fetch; ``errors`` collects the recorded (non-fatal) failures."""
+    """Shared state of one fetch; ``errors`` collects the recorded (non-fatal) failures, ``scopes`` the scopes
+    (``asset:<id>``, ``account:<id>``, ``tenant``) read incompletely, each with its reason."""
 
     def __init__(self, platform: str, client: HttpClient, pool: ThreadPoolExecutor):
         self.platform = platform
         self.client = client
         self.pool = pool
         self.errors: list[str] = []
+        self.scopes: dict[str, str] = {}
 
     def _fail(self, message: str) -> ConnectorError:
         return ConnectorError(self.platform, message)
@@ -66,6 +68,16 @@ class Run:
     def gather(self, jobs: list[Job], core: Iterable[str] = ()) -> list[Any]:
         """Run jobs concurrently (see ``auditor.connectors.jobs.gather``); failures go to ``errors``."""
         return gather(self.pool, jobs, self.errors, core)
+
+    def gather_scoped(self, jobs: list[Job]) -> list[Any]:
+        """Run jobs labelled by their scope concurrently; a failed job records its scope (result None)."""
+        failed: list[str] = []
+        results = gather(self.pool, jobs, failed)
+        reasons = iter(failed)  # gather records failures in job order
+        for (scope, _), result in zip(jobs, results, strict=True):
+            if result is None:
+                self.scopes.setdefault(scope, next(reasons))
+        return results
 
 
 def filtering(**values: Any) -> str:

@@ -9,10 +9,12 @@ Settings: ``options.ad_account_ids`` (or ``tenant_id`` as the single ads account
 ``consumer_key:consumer_secret:access_token:access_token_secret`` - or, when ``options`` names
 ``consumer_key_env``, ``consumer_secret_env`` and ``access_token_secret_env``, the access token alone.
 
-Failure policy of ``fetch``: a rejected signature (401) or a missing permission (403) raises at once
-(``ConnectorAuthError`` / ``ConnectorPermissionError``: the message says what to grant); any other failure
-of one read (5xx, timeouts and 429 after retries, malformed or truncated answers) is recorded in
-``snapshot.errors`` and makes the snapshot incomplete, and the other reads go on.
+Failure policy of ``fetch``: a rejected signature (401) raises ``ConnectorAuthError`` at once; a base URL
+naming an end-of-life API version is a ``ConfigError`` before any call. Any failure of one ads account's
+reads (403/404 on an account the user cannot see, 5xx, timeouts and 429 after retries, malformed or truncated
+answers) is ``snapshot.scope_failed("asset:<id>", reason)`` and the other ads accounts are still read; when
+no ads account could be read at all, the first missing permission (``ConnectorPermissionError``, saying what
+to grant) or failure is raised.
 """
 
 from __future__ import annotations
@@ -138,10 +140,20 @@ class XConnector(Connector):
             )
         return parsed
 
+    def base_url(self) -> str:
+        """The API root; ConfigError when it names an end-of-life version (the real API no longer serves it)."""
+        url = self.settings.base_url or DEFAULT_BASE_URL
+        version = dialect.end_of_life_version(url)
+        if version is not None:
+            raise ConfigError(f"platform {self.name!r}: base_url names X Ads API version {version}, which is end of "
+                              f"life; use {', '.join('/' + v for v in dialect.ACTIVE_VERSIONS)} "
+                              f"(e.g. {DEFAULT_BASE_URL})")
+        return url
+
     def _client(self, credentials: OAuth1Credentials) -> HttpClient:
         return HttpClient(
             self.name,
-            self.settings.base_url or DEFAULT_BASE_URL,
+            self.base_url(),
             **self.client_settings(),
             retry_hint=dialect.retry_hint,
             error_info=dialect.error_info,
@@ -157,6 +169,7 @@ class XConnector(Connector):
         try:
             ids = self.ad_account_ids()
             credentials = self.credentials()
+            self.base_url()
         except ConfigError as exc:
             return [str(exc)]
         problems: list[str] = []
@@ -186,7 +199,8 @@ class XConnector(Connector):
         """Read every configured ads account; see the module docstring for the failure policy."""
         ids = self.ad_account_ids()
         credentials = self.credentials()
-        errors: list[str] = []
+        self.base_url()
+        failures: dict[str, list[ConnectorError]] = {}
         with self._client(credentials) as client, self.worker_pool() as pool:
             reads = [_AdAccountRead(i) for i in ids]
             jobs: list[tuple[_AdAccountRead, str, Any]] = []
@@ -196,8 +210,11 @@ class XConnector(Connector):
                 jobs.append((read, "access", pool.submit(self._data, client, f"{base}/authenticated_user_access",
                                                          dict)))
                 jobs.append((read, "promotable", pool.submit(self._promotable, client, base)))
-            self._collect(jobs, errors)
-        return self._snapshot(reads, errors)
+            self._collect(jobs, failures)
+        if all(r.node is None and r.access is None and r.promotable is None for r in reads):
+            every = [exc for excs in failures.values() for exc in excs]
+            raise next((e for e in every if isinstance(e, ConnectorPermissionError)), every[0])
+        return self._snapshot(reads, failures)
 
     def _data(self, client: HttpClient, path: str, expected: type) -> Any:
         body = client.get_json(path)
@@ -221,23 +238,24 @@ class XConnector(Connector):
         return items
 
     @staticmethod
-    def _collect(jobs: list[tuple[_AdAccountRead, str, Any]], errors: list[str]) -> None:
-        """Results into their reads; auth and permission failures raise, the others are recorded."""
+    def _collect(jobs: list[tuple[_AdAccountRead, str, Any]], failures: dict[str, list[ConnectorError]]) -> None:
+        """Results into their reads; auth failures raise, the others are recorded per ads account."""
         try:
             for read, field, future in jobs:
                 try:
                     setattr(read, field, future.result())
-                except (ConnectorAuthError, ConnectorPermissionError):
+                except ConnectorAuthError:
                     raise
                 except ConnectorError as exc:
-                    errors.append(str(exc))
+                    failures.setdefault(read.account_id, []).append(exc)
         except BaseException:
             for _, _, future in jobs:
                 future.cancel()
             raise
 
-    def _snapshot(self, reads: list[_AdAccountRead], errors: list[str]) -> TenantSnapshot:
+    def _snapshot(self, reads: list[_AdAccountRead], failures: dict[str, list[ConnectorError]]) -> TenantSnapshot:
         ids = [r.account_id for r in reads]
+        scopes = [(f"asset:{i}", f"{exc} (ads account {i})") for i, excs in failures.items() for exc in excs]
         accounts: dict[str, Account] = {}
         assets: list[Asset] = []
         grants: list[Grant] = []
@@ -248,7 +266,8 @@ class XConnector(Connector):
             if read.access is not None:
                 uid = user_id(read.access.get("user_id"))
                 if uid is None:
-                    errors.append(f"{self.name}: authenticated_user_access of {read.account_id} names no user_id")
+                    scopes.append((f"asset:{read.account_id}",
+                                   f"{self.name}: authenticated_user_access of {read.account_id} names no user_id"))
                 else:
                     callers.append(uid)
                     accounts.setdefault(uid, caller_account(uid, ids))
@@ -265,11 +284,13 @@ class XConnector(Connector):
                             existing.raw.setdefault("promotable_users", []).append(promotable_evidence(item))
                         grants.append(grant)
         tenant = self._tenant(ids, assets, callers)
-        return TenantSnapshot(
+        snap = TenantSnapshot(
             platform=self.name, kind=self.kind, tenant=tenant, capabilities=dataclasses.replace(self.capabilities),
             accounts=list(accounts.values()), assets=assets, grants=grants,
-            complete=not errors, errors=errors,
         )
+        for scope, reason in scopes:
+            snap.scope_failed(scope, reason)
+        return snap
 
     def _tenant(self, ids: list[str], assets: list[Asset], callers: list[str]) -> Tenant:
         name = self.options.tenant_name or (assets[0].name if len(assets) == 1 else None) or self.name

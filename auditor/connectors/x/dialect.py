@@ -5,20 +5,28 @@
 - Rate limits: HTTP 429 with ``x-account-rate-limit-*`` (account level, preferred) and ``x-rate-limit-*``
   (user level) headers; ``*-reset`` is a unix time in seconds.
 - Paging: ``cursor`` in the query, ``next_cursor`` in the body (null on the last page), ``count`` <= 1000.
+- Versions: the first path segment; ``ACTIVE_VERSIONS`` are served, older ones are end of life.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
 
+from auditor.connectors.contract import load_contract
 from auditor.connectors.http import ErrorInfo, HttpClient, default_error_info
+from auditor.connectors.values import json_body
 from auditor.errors import ConnectorError
 
-MAX_COUNT = 1000
+_CONTRACT = load_contract("x")
+MAX_COUNT = _CONTRACT.limit("promotable_users", "count")
+ACTIVE_VERSIONS = _CONTRACT.enum_values("api_versions_active")
+_VERSION = re.compile(r"^/(\d+)(?=/|$)")
+_TAG = re.compile(r"<[^>]*>")
 
 _PERMISSION_HINTS = {
     "UNAUTHORIZED_CLIENT_APPLICATION": "the X developer app is not approved for the Ads API",
@@ -33,10 +41,7 @@ _AUTH_HINT = "check the four OAuth 1.0a credentials (consumer key/secret, access
 
 def errors_of(response: httpx.Response) -> list[dict[str, Any]]:
     """The ``errors`` list of an Ads API error answer, or ``[]``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return []
+    body = json_body(response)
     errors = body.get("errors") if isinstance(body, dict) else None
     return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
@@ -45,8 +50,9 @@ def error_info(response: httpx.Response) -> ErrorInfo:
     """X's code and message, with what to do for auth (401) and permission (403) failures."""
     errors = errors_of(response)
     if not errors:
-        info = default_error_info(response)
-        message = info.message
+        # an HTML page (404, 503 ...) says nothing the status does not: the status decides
+        html = "html" in response.headers.get("content-type", "") or response.text.lstrip().startswith("<")
+        message = _html_message(response) if html else default_error_info(response).message
     else:
         first = errors[0]
         code = str(first.get("code") or "")
@@ -59,6 +65,13 @@ def error_info(response: httpx.Response) -> ErrorInfo:
         code = str(errors[0].get("code") or "") if errors else ""
         return ErrorInfo(f"{message} ({_PERMISSION_HINTS.get(code, _DEFAULT_PERMISSION_HINT)})", "permission")
     return ErrorInfo(message, None)
+
+
+def _html_message(response: httpx.Response) -> str:
+    """``HTTP <status> <reason>`` and the page's visible text (tags dropped, at most 120 characters)."""
+    text = " ".join(_TAG.sub(" ", response.text).split())[:120]
+    head = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+    return f"{head}: {text}" if text else head
 
 
 def _header_float(headers: httpx.Headers, name: str) -> float | None:
@@ -106,3 +119,11 @@ def cursor_pages(
             raise ConnectorError(platform, f"paging loop at GET /{path.lstrip('/')}: the same cursor twice")
         seen.add(nxt)
         cursor = nxt
+
+
+def end_of_life_version(base_url: str) -> str | None:
+    """The API version a base URL names when it is no longer served (older than every active one), else None."""
+    match = _VERSION.match(httpx.URL(base_url).path)
+    if match is None or match.group(1) in ACTIVE_VERSIONS:
+        return None
+    return match.group(1) if int(match.group(1)) < min(int(v) for v in ACTIVE_VERSIONS) else None

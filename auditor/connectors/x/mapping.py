@@ -1,6 +1,6 @@
 """X Ads vocabulary and the pure mapping of Ads API objects to the normalised model (no I/O).
 
-Sources: docs/platform-apis.md section 4 (authenticated_user_access permissions, promotable users; the SDK's
+Sources: docs/platforms/x.md (authenticated_user_access permissions, promotable users; the SDK's
 Account resource for the ads account node). Unknown values are kept as evidence in ``raw`` and never read
 as "safe": an unknown permission or promotable-user type is a non-privileged grant flagged ``unknown``.
 """
@@ -8,9 +8,9 @@ as "safe": an unknown permission or promotable-user type is a non-privileged gra
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from auditor.connectors.values import utc_time as parse_time
 from auditor.model import Account, AccountKind, Asset, Grant
 
 PERMISSIONS: dict[str, bool] = {
@@ -37,17 +37,6 @@ PROMOTABLE_TYPES: dict[str, bool] = {
 }
 
 ASSET_KIND = "ad_account"
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An Ads API time (``2017-05-05T17:02:50Z``) as aware UTC; None when absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def user_id(value: Any) -> str | None:

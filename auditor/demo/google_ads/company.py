@@ -9,6 +9,10 @@ Traps (and what the shipped rules make of them, with the demo's policy parameter
 - Marek Wójcik (System Administrator, departed 90 days ago) is still ADMIN of the Search customer, and a
   Google Ads script running under his login changed keywords 5 and 2 days ago: orphaned_access and
   post_departure_activity;
+- Paweł Kamiński (Performance Marketing Specialist, departed 20 days ago) is still STANDARD on the
+  Performance Max customer, a client of the manager that ``listAccessibleCustomers`` does not return and no
+  setting names: it is found only through the manager hierarchy (``customer_client``) and read with the
+  manager's ``login-customer-id``: orphaned_access;
 - a pending invitation (sent 9 days ago) to Katarzyna Lewandowska, who departed 60 days ago:
   stale_invitation (rule orphaned-invitation); an EXPIRED and a DECLINED invitation raise nothing;
 - most users have no passkey: Google exposes no other 2FA, so missing-2fa cannot judge them (one
@@ -32,6 +36,7 @@ PLATFORM = "Kwiatek on Google Ads"
 MANAGER_ID = "4218305567"
 SEARCH_ID = "7065123480"
 VIDEO_ID = "7065123481"
+PMAX_ID = "7065123482"
 DEVELOPER_TOKEN_ENV = "AUDITOR_GOOGLE_ADS_DEVELOPER_TOKEN"  # noqa: S105 - the name of a variable
 TIME_ZONE = "Europe/Warsaw"
 
@@ -39,7 +44,7 @@ CAST = {
     "it_head": "lzolc", "ecom_head": "gpietrzak", "mkt_head": "mwrobel", "fin_head": "dgrabowska",
     "michal": "mwozniak", "adam": "anowicki", "bjorn": "bandersson", "karolina": "kszymanska",
     "natalia": "njankowska", "jose": "jgarcia", "d0": "mwojcik", "d3": "klewandowska", "oliwia": "omichalska",
-    "soren": "snielsen",
+    "soren": "snielsen", "d2": "pkaminski",
 }
 """Cast key -> uid in ``company.people`` (the fixed cast of auditor.demo.company)."""
 
@@ -57,6 +62,8 @@ video   | mkt_head  | ADMIN      | yes | 600 | it_head
 video   | karolina  | STANDARD   | no  | 350 | mkt_head
 video   | natalia   | STANDARD   | no  | 250 | mkt_head
 video   | jose      | READ_ONLY  | no  | 150 | mkt_head
+pmax    | ecom_head | ADMIN      | no  | 680 | it_head
+pmax    | d2        | STANDARD   | no  | 280 | ecom_head
 """
 # customer | key | access role | status | days since sent
 _INVITATIONS = """
@@ -76,7 +83,7 @@ video  | mkt_head  | 8  | CREATE | CAMPAIGN            | GOOGLE_ADS_WEB_CLIENT
 video  | karolina  | 15 | UPDATE | AD                  | GOOGLE_ADS_WEB_CLIENT
 video  | natalia   | 20 | CREATE | ASSET               | GOOGLE_ADS_MOBILE_APP
 """
-_CUSTOMER_IDS = {"manager": MANAGER_ID, "search": SEARCH_ID, "video": VIDEO_ID}
+_CUSTOMER_IDS = {"manager": MANAGER_ID, "search": SEARCH_ID, "video": VIDEO_ID, "pmax": PMAX_ID}
 
 
 def _hash(*parts: object) -> int:
@@ -113,6 +120,7 @@ class _Builder:
             MANAGER_ID: self._customer("Kwiatek Sklep – MCC", manager=True, via_manager=False),
             SEARCH_ID: self._customer("Kwiatek – Search & Shopping", manager=False, via_manager=True),
             VIDEO_ID: self._customer("Kwiatek – YouTube & Video", manager=False, via_manager=True),
+            PMAX_ID: self._customer("Kwiatek – Performance Max", manager=False, via_manager=True),
         }
         self.user_ids: dict[str, str] = {}
         self.invitations: dict[str, str] = {}
@@ -189,6 +197,8 @@ class _Builder:
                     "Search & Shopping customer"),
             Planted("post_departure_activity", PLATFORM, d0, None, CAST["d0"], "a Google Ads script under his "
                     "login changed keywords 5 and 2 days ago"),
+            Planted("orphaned_access", PLATFORM, self.user_ids["d2"], None, CAST["d2"], "departed 20 days ago, "
+                    "still STANDARD on the Performance Max customer, reached only through the manager hierarchy"),
             Planted("stale_invitation", PLATFORM, self.invitations["d3"], None, CAST["d3"], "orphaned-invitation: "
                     "invitation sent 9 days ago to a person who departed 60 days ago"),
             Planted(cnv, PLATFORM, None, None, None, "missing-2fa: users without a passkey (Google exposes no "
@@ -208,8 +218,7 @@ def build(company: Company) -> SandboxPlatform:
             "developer_token": None, "customers": builder.customers}
     token = f"sandbox-google-ads-{_hash(company.seed, 'gads-token') % 10**24:024d}"
     settings = {"tenant_id": MANAGER_ID, "backoff": 0.2,
-                "options": {"customer_ids": [SEARCH_ID, VIDEO_ID], "login_customer_id": MANAGER_ID,
-                            "developer_token_env": DEVELOPER_TOKEN_ENV}}
+                "options": {"login_customer_id": MANAGER_ID, "developer_token_env": DEVELOPER_TOKEN_ENV}}
     return SandboxPlatform(kind="google_ads", name=PLATFORM, tenant_id=MANAGER_ID, data=data, token=token,
                            planted=builder.planted(), settings=settings)
 

@@ -1,4 +1,4 @@
-"""An emulator of the Google Ads REST API (read side) serving one dict as WSGI (docs/platform-apis.md 5).
+"""An emulator of the Google Ads REST API (read side) serving one dict as WSGI (docs/platforms/google_ads.md).
 
 It answers ``GET /vNN/customers:listAccessibleCustomers`` and ``POST /vNN/customers/{id}/googleAds:search``
 with a small GAQL engine over four resources (``customer``, ``customer_user_access``,
@@ -24,8 +24,6 @@ import hashlib
 import itertools
 import json
 import re
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,10 +33,11 @@ from zoneinfo import ZoneInfo
 from werkzeug.wrappers import Request, Response
 
 from auditor.demo.faults import Fault, FaultPlan
+from auditor.demo.wsgi import Emulator, answer, json_response, raw_json
 
 VERSION = 25
 _VERSION = re.compile(r"^/v(\d+)(?=/)")
-_SEARCH = re.compile(r"^/customers/(\d+)/googleAds:search$")
+_SEARCH = re.compile(r"^/customers/(\d+)/googleAds:(search|searchStream)$")
 _QUERY = re.compile(r"^\s*SELECT\s+(?P<select>.+?)\s+FROM\s+(?P<resource>\w+)(?:\s+WHERE\s+(?P<where>.+?))?"
                     r"(?:\s+ORDER\s+BY\s+(?P<order>.+?))?(?:\s+LIMIT\s+(?P<limit>\d+))?\s*$", re.I | re.S)
 _COND = re.compile(r"\s*(?P<field>[a-z_]+\.[a-z_]+)\s*(?P<op>>=|<=|!=|=|>|<|NOT\s+IN|IN)\s*"
@@ -51,10 +50,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
                              "pending_multi_party_auth_review", "passkey_enabled"),
     "customer_user_access_invitation": ("resource_name", "invitation_id", "access_role", "email_address",
                                         "creation_date_time", "invitation_status"),
+    "customer_client": ("resource_name", "client_customer", "level", "manager", "descriptive_name", "currency_code",
+                        "time_zone", "id", "hidden", "status", "test_account"),
     "change_event": ("resource_name", "change_date_time", "change_resource_name", "user_email", "client_type",
                      "change_resource_type", "old_resource", "new_resource", "resource_change_operation",
                      "changed_fields", "campaign", "ad_group", "asset"),
 }
+BODY_FIELDS = frozenset({"query", "pageToken", "pageSize", "validateOnly", "searchSettings", "summaryRowSetting"})
+STREAM_FIELDS = frozenset({"query", "summaryRowSetting"})
 CHANGE_EVENT_MAX_LIMIT = 10_000
 CHANGE_EVENT_DAYS = 30
 _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
@@ -155,27 +158,20 @@ def _matches(value: Any, op: str, literal: Any, parse: Callable[[Any], Any]) -> 
             "<": left < right, "<=": left <= right}[op]
 
 
-class GoogleAdsEmulator:
+class GoogleAdsEmulator(Emulator):
     """A WSGI app emulating the Google Ads API for the customers in ``data``."""
 
     def __init__(self, data: Mapping[str, Any], token: str, *, faults: FaultPlan | None = None,
                  page_size: int = 10_000):
-        self.data = data
-        self.token = token
-        self.faults = faults or FaultPlan()
+        super().__init__(data, token, faults)
         self.page_size = page_size
         self.customers: dict[str, dict[str, Any]] = dict(data.get("customers") or {})
-        self.requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
     def now(self) -> datetime:
         """The emulator's clock: ``data["now"]`` when given, else the current time."""
         value = self.data.get("now")
         return datetime.fromisoformat(value).astimezone(UTC) if value else datetime.now(UTC)
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.handle(Request(environ))(environ, start_response)
 
     def handle(self, request: Request) -> Response:
         """Answer one request (faults first, then auth, then routing)."""
@@ -187,20 +183,14 @@ class GoogleAdsEmulator:
         with self._lock:
             self.requests.append(RecordedRequest(request.method, path, body.get("query"), body.get("pageToken"),
                                                  request.headers.get("login-customer-id")))
-        fault = self.faults.take(path)
-        if fault is not None and fault.kind not in ("timeout", "truncated"):
-            return self._fault_response(fault)
-        if fault is not None and fault.kind == "timeout":
-            time.sleep(fault.delay)
+        return answer(self.faults, path, self._fault_response, lambda: self._serve(request, path, body, version))
+
+    def _serve(self, request: Request, path: str, body: dict[str, Any], version: int) -> Response:
         try:
             self._authenticate(request)
-            response = self._json(200, self._route(request, path, body, version))
+            return self._json(200, self._route(request, path, body, version))
         except AdsError as exc:
-            response = self._error(exc)
-        if fault is not None and fault.kind == "truncated":
-            data = response.get_data()
-            response.set_data(data[: max(1, len(data) // 2)])
-        return response
+            return self._error(exc)
 
     def _authenticate(self, request: Request) -> None:
         header = request.headers.get("Authorization", "")
@@ -209,32 +199,60 @@ class GoogleAdsEmulator:
                            "Authentication of the request failed." if header else _MESSAGES[401])
         developer = request.headers.get("developer-token")
         if not developer:
-            raise AdsError(401, "authenticationError", "DEVELOPER_TOKEN_PARAMETER_MISSING",
+            raise AdsError(400, "requestError", "DEVELOPER_TOKEN_PARAMETER_MISSING",
                            "Developer token is missing from the request header.")
         pinned = self.data.get("developer_token")
         if pinned and developer != pinned:
             raise AdsError(401, "authenticationError", "DEVELOPER_TOKEN_INVALID", "The developer token is invalid.")
 
-    def _route(self, request: Request, path: str, body: dict[str, Any], version: int) -> dict[str, Any]:
+    def _route(self, request: Request, path: str, body: dict[str, Any], version: int) -> Any:
         if path == "/customers:listAccessibleCustomers" and request.method == "GET":
             return {"resourceNames": [f"customers/{c}" for c in self.data.get("accessible") or []]}
         match = _SEARCH.match(path)
         if not match or request.method != "POST":
             raise AdsError(404, "requestError", "UNKNOWN", f"No route for {request.method} {path}.")
-        cid = match.group(1)
+        cid, method = match.group(1), match.group(2)
         customer = self.customers.get(cid)
-        login = request.headers.get("login-customer-id")
-        manager = self.data.get("manager_id")
-        if customer is None or (customer.get("via_manager") and login != manager) or login not in (None, cid,
-                                                                                                    manager):
+        if customer is None or not self._reachable(cid, request.headers.get("login-customer-id")):
             raise AdsError(403, "authorizationError", "USER_PERMISSION_DENIED", _NO_MANAGER)
+        unknown = sorted(set(body) - (STREAM_FIELDS if method == "searchStream" else BODY_FIELDS))
+        if unknown:  # proto3 JSON parsing: an unknown field is a plain INVALID_ARGUMENT, no GoogleAdsFailure
+            raise AdsError(400, "", "", f'Invalid JSON payload received. Unknown name "{unknown[0]}": Cannot find '
+                                        "field.")
         if "pageSize" in body:
             raise AdsError(400, "requestError", "PAGE_SIZE_NOT_SUPPORTED", "Setting the page size is not "
                                                                              "supported.")
         query = parse_query(str(body.get("query") or ""), version)
         rows = self._select(cid, customer, query)
-        return self._page(rows, query, str(body.get("query")), body.get("pageToken"),
-                          bool(body.get("returnTotalResultsCount")))
+        if method == "searchStream":
+            return [self._page(rows, query, cid, None, False, page_size=max(1, len(rows)))]
+        settings = body.get("searchSettings") if isinstance(body.get("searchSettings"), dict) else {}
+        return self._page(rows, query, cid + str(body.get("query")), body.get("pageToken"),
+                          bool(settings.get("returnTotalResultsCount")))
+
+    def _parent(self, cid: str) -> str | None:
+        customer = self.customers.get(cid) or {}
+        if customer.get("parent"):
+            return str(customer["parent"])
+        return str(self.data.get("manager_id")) if customer.get("via_manager") else None
+
+    def _chain(self, cid: str) -> list[str]:
+        """The customer and its managers up the hierarchy, nearest first."""
+        chain: list[str] = []
+        current: str | None = cid
+        while current and current not in chain:
+            chain.append(current)
+            current = self._parent(current)
+        return chain
+
+    def _reachable(self, cid: str, login: str | None) -> bool:
+        """Served when reached directly (no login-customer-id, or itself) or through a directly accessible
+        manager named by login-customer-id that is one of its ancestors."""
+        direct = not (self.customers.get(cid) or {}).get("via_manager")
+        if login in (None, cid):
+            return direct
+        manager = self.customers.get(login) or {}
+        return login in self._chain(cid) and bool(manager.get("manager")) and not manager.get("via_manager")
 
     # -- GAQL -------------------------------------------------------------------------------------------------
 
@@ -247,8 +265,27 @@ class GoogleAdsEmulator:
         moment = datetime.fromisoformat(str(value)).astimezone(self._zone(customer))
         return moment.strftime("%Y-%m-%d %H:%M:%S.%f" if micros else "%Y-%m-%d %H:%M:%S")
 
+    def _clients(self, cid: str) -> list[dict[str, Any]]:
+        """customer_client rows of a manager: itself (level 0) and every direct and indirect client."""
+        customer = self.customers[cid]
+        if not customer.get("manager") or customer.get("test_account"):
+            return []  # only managers have clients; a test manager's are not readable
+        rows = []
+        for other in self.customers:
+            chain = self._chain(other)
+            if cid in chain:
+                info = self.customers[other]
+                rows.append({"resource_name": f"customers/{cid}/customerClients/{other}",
+                             "client_customer": f"customers/{other}", "level": str(chain.index(cid)),
+                             "id": other, "status": info.get("status") or "ENABLED",
+                             **{k: info.get(k) for k in ("manager", "descriptive_name", "currency_code",
+                                                         "time_zone", "hidden", "test_account")}})
+        return sorted(rows, key=lambda r: (int(r["level"]), r["id"]))
+
     def _rows(self, cid: str, customer: Mapping[str, Any], resource: str) -> list[dict[str, Any]]:
         base = f"customers/{cid}"
+        if resource == "customer_client":
+            return self._clients(cid)
         if resource == "customer":
             return [{"resource_name": base, "id": cid, **{k: customer.get(k) for k in FIELDS["customer"][2:]}}]
         if resource == "customer_user_access":
@@ -286,10 +323,13 @@ class GoogleAdsEmulator:
 
     def _check_change_query(self, query: dict[str, Any], parse: Callable[[Any], Any]) -> None:
         bounds = {op: lit for f, op, lit in query["where"] if f == "change_event.change_date_time"}
-        lower = bounds.get(">=", bounds.get(">"))
-        if lower is None or bounds.get("<=", bounds.get("<")) is None:
+        lower, upper = bounds.get(">=", bounds.get(">")), bounds.get("<=", bounds.get("<"))
+        if lower is None or upper is None:
             raise AdsError(400, "changeEventError", "CHANGE_DATE_RANGE_INFINITE",
                            "A finite change_event.change_date_time range is required.")
+        if parse(lower) > parse(upper):
+            raise AdsError(400, "changeEventError", "CHANGE_DATE_RANGE_NEGATIVE",
+                           "The change_event.change_date_time range ends before it starts.")
         if query["limit"] is None:
             raise AdsError(400, "changeEventError", "LIMIT_NOT_SPECIFIED", "A LIMIT is required for change_event.")
         if query["limit"] > CHANGE_EVENT_MAX_LIMIT:
@@ -300,7 +340,7 @@ class GoogleAdsEmulator:
                            f"The start date must be within the last {CHANGE_EVENT_DAYS} days.")
 
     def _page(self, rows: list[dict[str, Any]], query: dict[str, Any], text: str, token: Any,
-              total: bool) -> dict[str, Any]:
+              total: bool, page_size: int | None = None) -> dict[str, Any]:
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         start = 0
         if token:
@@ -311,7 +351,7 @@ class GoogleAdsEmulator:
                 start = int(offset)
             except (ValueError, TypeError):
                 raise AdsError(400, "requestError", "INVALID_PAGE_TOKEN", "Page token is invalid.") from None
-        end = start + self.page_size
+        end = start + (page_size or self.page_size)
         answer: dict[str, Any] = {"fieldMask": ",".join(".".join(camel(p) for p in f.split(".")) for f in
                                                          query["fields"]),
                                   "requestId": self._request_id()}
@@ -341,10 +381,12 @@ class GoogleAdsEmulator:
         return f"sandbox{next(self._ids):016d}"
 
     def _json(self, status: int, body: Any) -> Response:
-        return Response(json.dumps(body, separators=(",", ":"), ensure_ascii=False), status=status,
-                        mimetype="application/json")
+        return json_response(status, body, ensure_ascii=False)
 
     def _error(self, exc: AdsError) -> Response:
+        if not exc.error_type:
+            return self._json(exc.status, {"error": {"code": exc.status, "message": exc.message,
+                                                     "status": _STATUS[exc.status]}})
         failure: dict[str, Any] = {"errorCode": {exc.error_type: exc.code}, "message": exc.message}
         if exc.details:
             failure["details"] = exc.details
@@ -365,8 +407,7 @@ class GoogleAdsEmulator:
             return self._json(int(kind), {"error": {"code": int(kind), "message": _MESSAGES[int(kind)],
                                                     "status": _STATUS[int(kind)]}})
         if kind == "malformed":
-            return Response('{"results": [{"customerUserAccess": {"userId": "1"', status=200,
-                            mimetype="application/json")
+            return raw_json('{"results": [{"customerUserAccess": {"userId": "1"')
         if kind == "missing_data":
             return self._json(200, {"requestId": self._request_id()})
         if kind == "401":

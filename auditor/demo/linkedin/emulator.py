@@ -1,6 +1,6 @@
 """An emulator of LinkedIn's versioned REST API (read side) for one organization, as WSGI.
 
-It serves the shapes of docs/platform-apis.md section 2 under ``/rest``:
+It serves the shapes of docs/platforms/linkedin.md under ``/rest``:
 
 - ``GET /rest/organizationAcls?q=organization&organization=urn:li:organization:{id}[&role=][&state=]`` (the
   caller must be an APPROVED ADMINISTRATOR of the organization) and ``?q=roleAssignee`` (the caller's rows);
@@ -8,8 +8,11 @@ It serves the shapes of docs/platform-apis.md section 2 under ``/rest``:
   honoured, plain or ``List(...)``; a caller who is not ACCOUNT_MANAGER / ACCOUNT_BILLING_ADMIN sees only its
   own binding) and ``?q=authenticatedUser`` (the caller's bindings).
 
-Requests need ``Authorization: Bearer``, ``LinkedIn-Version: YYYYMM`` and ``X-Restli-Protocol-Version:
-2.0.0``. Lists page with ``start``/``count`` (``paging {start, count, total, links}``, count at most 1000);
+Requests need ``Authorization: Bearer``, an active ``LinkedIn-Version: YYYYMM`` (``ACTIVE_VERSIONS``, a one-year
+window; any other version is HTTP 426 ``NONEXISTENT_VERSION`` in LinkedIn's body, message spelling the version
+``YYYYMM01``; a missing header is a plain 400, LinkedIn's code for it being undocumented),
+``X-Restli-Protocol-Version: 2.0.0`` and URL-encoded URNs in query values.
+Lists page with ``start``/``count`` (``paging {start, count, total, links}``, count at most 1000);
 ``adAccountUsers?q=accounts`` without ``count`` answers everything with ``count: 2147483647`` like the sample.
 Errors are ``{"status", "serviceErrorCode", "code", "message"}``; a 429 carries LinkedIn's throttle message and
 no rate-limit header (none is documented). Scopes: ``r_organization_admin``/``rw_organization_admin`` for
@@ -22,10 +25,6 @@ chosen requests fail; every request is recorded in ``requests``.
 
 from __future__ import annotations
 
-import json
-import re
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +33,7 @@ from urllib.parse import urlencode
 from werkzeug.wrappers import Request, Response
 
 from auditor.demo.faults import Fault, FaultPlan
+from auditor.demo.wsgi import Emulator, answer, html_response, json_response, raw_json
 
 PREFIX = "/rest"
 UNPAGED_COUNT = 2147483647
@@ -41,7 +41,9 @@ MANAGERS = frozenset({"ACCOUNT_MANAGER", "ACCOUNT_BILLING_ADMIN"})
 ACL_SCOPES = frozenset({"r_organization_admin", "rw_organization_admin"})
 ADS_SCOPES = frozenset({"r_ads", "rw_ads"})
 THROTTLED = "Resource level throttle APPLICATION DAY limit for calls to this resource is reached."
-_VERSION = re.compile(r"^\d{6}$")
+ACTIVE_VERSIONS = tuple(f"{year}{month:02d}" for year, month in
+                        [*((2025, m) for m in range(10, 13)), *((2026, m) for m in range(1, 10))])
+"""The monthly versions the emulator serves: twelve, as LinkedIn keeps each version about one year."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class RecordedRequest:
     version: str | None = None
     restli: str | None = None
     bearer: bool = False
+    raw_query: str = ""
 
 
 class RestliError(Exception):
@@ -73,6 +76,15 @@ class RestliError(Exception):
         return body
 
 
+def _check_billing_admins(data: Mapping[str, Any]) -> None:
+    """LinkedIn keeps exactly one ACCOUNT_BILLING_ADMIN per ad account: data with more is refused."""
+    for account in data.get("ad_accounts") or []:
+        admins = [u for u in account.get("users") or [] if u.get("role") == "ACCOUNT_BILLING_ADMIN"]
+        if len(admins) > 1:
+            raise ValueError(f"linkedin emulator data: ad account {account.get('id')} has {len(admins)} "
+                             "ACCOUNT_BILLING_ADMIN users; LinkedIn allows one")
+
+
 def _first_urn(value: str) -> str:
     """The first URN of ``accounts``: a plain URN or the Rest.li list form ``List(urn,urn)``."""
     value = value.strip()
@@ -81,18 +93,16 @@ def _first_urn(value: str) -> str:
     return value.strip()
 
 
-class LinkedInEmulator:
+class LinkedInEmulator(Emulator):
     """A WSGI app emulating LinkedIn's REST API for one organization; ``token`` is the only accepted token."""
 
     def __init__(self, data: Mapping[str, Any], token: str, *, faults: FaultPlan | None = None,
-                 default_count: int = 10, max_count: int = 1000):
-        self.data = data
-        self.token = token
-        self.faults = faults or FaultPlan()
+                 default_count: int = 10, max_count: int = 1000, versions: tuple[str, ...] = ACTIVE_VERSIONS):
+        _check_billing_admins(data)
+        super().__init__(data, token, faults)
+        self.versions = frozenset(versions)
         self.default_count = default_count
         self.max_count = max_count
-        self.requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
         self.organization = f"urn:li:organization:{data['organization']['id']}"
         self.acls: list[dict[str, Any]] = list(data.get("organization_acls") or [])
         self.ad_users: dict[str, list[dict[str, Any]]] = {
@@ -103,9 +113,6 @@ class LinkedInEmulator:
 
     # -- WSGI ----------------------------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.handle(Request(environ))(environ, start_response)
-
     def handle(self, request: Request) -> Response:
         """Answer one request: faults first, then headers and auth, then routing."""
         path = request.path[len(PREFIX):] if request.path.startswith(PREFIX + "/") else request.path
@@ -113,23 +120,19 @@ class LinkedInEmulator:
             self.requests.append(RecordedRequest(
                 request.method, path, dict(request.args.items()), request.headers.get("LinkedIn-Version"),
                 request.headers.get("X-Restli-Protocol-Version"),
-                request.headers.get("Authorization", "")[:7].lower() == "bearer "))
-        fault = self.faults.take(path)
-        if fault is not None and fault.kind not in ("timeout", "truncated"):
-            return self._fault_response(fault, path)
-        if fault is not None and fault.kind == "timeout":
-            time.sleep(fault.delay)
+                request.headers.get("Authorization", "")[:7].lower() == "bearer ",
+                request.query_string.decode("latin-1")))
+        return answer(self.faults, path, lambda fault: self._fault_response(fault, path),
+                      lambda: self._serve(request, path))
+
+    def _serve(self, request: Request, path: str) -> Response:
         try:
             if not request.path.startswith(PREFIX + "/"):
                 raise RestliError(404, f"No virtual resource found for {request.path}", "NOT_FOUND")
             self._authenticate(request)
-            response = self._json(200, self._route(request, path))
+            return self._json(200, self._route(request, path))
         except RestliError as exc:
-            response = self._json(exc.status, exc.body())
-        if fault is not None and fault.kind == "truncated":
-            data = response.get_data()
-            response.set_data(data[: max(1, len(data) // 2)])
-        return response
+            return self._json(exc.status, exc.body())
 
     def _authenticate(self, request: Request) -> None:
         header = request.headers.get("Authorization", "")
@@ -138,13 +141,15 @@ class LinkedInEmulator:
             raise RestliError(401, "Invalid access token", "INVALID_ACCESS_TOKEN", 65600)
         version = request.headers.get("LinkedIn-Version")
         if not version:
-            raise RestliError(400, "A version must be present. Please specify a version by adding the "
-                                   "LinkedIn-Version header.", "VERSION_MISSING")
-        if not _VERSION.match(version):
-            raise RestliError(400, f"Invalid version {version}: expected YYYYMM", "INVALID_VERSION")
+            raise RestliError(400, "The LinkedIn-Version header is required")
+        if version not in self.versions:
+            spelled = f"{version}01" if len(version) == 6 else version
+            raise RestliError(426, f"Requested version {spelled} is not active", "NONEXISTENT_VERSION")
         if request.headers.get("X-Restli-Protocol-Version") != "2.0.0":
             raise RestliError(400, "X-Restli-Protocol-Version 2.0.0 is required for this resource",
                               "ILLEGAL_ARGUMENT", 100)
+        if "urn:li:" in request.query_string.decode("latin-1").lower():
+            raise RestliError(400, "URNs in query parameters must be URL-encoded", "ILLEGAL_ARGUMENT", 100)
 
     # -- routing ---------------------------------------------------------------------------------------------
 
@@ -238,8 +243,7 @@ class LinkedInEmulator:
 
     @staticmethod
     def _json(status: int, body: Any) -> Response:
-        return Response(json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json",
-                        headers={"X-RestLi-Protocol-Version": "2.0.0"})
+        return json_response(status, body, {"X-RestLi-Protocol-Version": "2.0.0"})
 
     def _fault_response(self, fault: Fault, path: str) -> Response:
         kind = fault.kind
@@ -248,10 +252,9 @@ class LinkedInEmulator:
         if kind == "500":
             return self._json(500, {"message": "Internal Server Error", "status": 500})
         if kind == "503":
-            return Response("<html><body>Service Unavailable</body></html>", status=503, mimetype="text/html")
+            return html_response()
         if kind == "malformed":
-            return Response('{"elements": [{"roleAssignee": "urn:li:person:x" "role": }', status=200,
-                            mimetype="application/json")
+            return raw_json('{"elements": [{"roleAssignee": "urn:li:person:x" "role": }')
         if kind == "missing_data":
             return self._json(200, {"paging": {"start": 0, "count": 10, "links": []}})
         if kind == "401":

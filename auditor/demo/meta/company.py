@@ -46,7 +46,11 @@ PLATFORM = "Kwiatek on Meta"
 """The configured platform name that planted findings, service accounts and links refer to."""
 BUSINESS_ID = "1234567890"
 SHOP_TOKEN_ENV = "AUDITOR_META_SHOPIFY_SYNC_TOKEN"  # noqa: S105 (the name of an environment variable)
-SELF_ALLOWED_SCOPES = ("business_management", "ads_read", "pages_show_list", "pages_read_engagement")
+APP_SECRET_ENV = "AUDITOR_META_APP_SECRET"  # noqa: S105 (the name of an environment variable)
+SELF_ALLOWED_SCOPES = ("business_management", "ads_read", "pages_show_list", "pages_read_engagement",
+                       "pages_manage_metadata")
+"""The auditor's approved scopes: the connector's required ones plus pages_manage_metadata (Page tokens read
+Page assignees, roles and agencies; ``options.page_roles``)."""
 SHOP_ALLOWED_SCOPES = ("catalog_management", "business_management")
 ACTIVITY_DAYS = 120
 META_DEPARTMENTS = frozenset({"Marketing", "E-commerce", "Customer Care"})
@@ -60,12 +64,18 @@ _OUTSIDERS = {  # business users who are nobody in the directory: first, last, a
     "agency": ("Aleksandra", "Kurek", f"ola.kurek@{AGENCY_DOMAIN}", "Account Manager, Pixel Agency"),
     "personal": ("Kuba", "Mazur", "jakub.mazur.ads@gmail.com", "Marketing"),
 }
+AUDITOR_PAGE_TASKS = ["MANAGE"]
+"""What the shop grants the auditor's system user on each Page: the least a Page token reading roles,
+agencies and assignees needs (contract page_agencies_page_token_only, page_assigned_users_manage_task)."""
 _TASK_SETS = {
     "@page_admin": ("MANAGE", "CREATE_CONTENT", "MODERATE", "MESSAGING", "ADVERTISE", "ANALYZE"),
     "@waba_admin": ("MANAGE", "MANAGE_TEMPLATES", "VIEW_COST", "MESSAGING", "VIEW_INSIGHTS"),
 }
-# asset | holders | tasks. The main page has five MANAGE holders (planted excess_admins); every other asset
-# has at most three. Every ad-account holder is active on it in the last 85 days, except the planted ones.
+# asset | holders | tasks. The main page has five MANAGE holders here, seven with the auditor's system user and
+# d0's direct Page role (planted excess_admins); every other asset has at most three. The auditor's system
+# user holds MANAGE on every Page (``AUDITOR_PAGE_TASKS``): Page roles and agencies need its Page token
+# (connector option page_roles). Every ad-account holder is active on it in the last 85 days, except the
+# planted ones.
 # Every leaver in the business holds an ad-account task: Meta logs activity on ad accounts only, so only
 # then can post_departure_activity be verified for them (a page-only leaver would be "could not verify").
 _PLAN = """
@@ -113,6 +123,7 @@ class MetaTenant:
         self.now, self.people = gen.now, gen.cast
         self.cast_rng, self.fill_rng = gen.cast_rng, gen.fill_rng
         self.records = MetaRecords()
+        self.records.business_id = BUSINESS_ID
         self.ids = self.records.ids
         self.users: dict[str, Record] = {}
         self.assets: dict[str, Record] = {}
@@ -181,8 +192,30 @@ class MetaTenant:
         for asset, holders, tasks in table(_PLAN):
             for key in holders.split():
                 self.records.assign(a[asset], u[key], list(_TASK_SETS.get(tasks, tasks.split())))
+        for page in ("main", "blog", "fair"):
+            self.records.assign(a[page], u["su_audit"], AUDITOR_PAGE_TASKS)
         for ad, manager in (("perf", "ecom_head"), ("brand", "mkt_head"), ("agency_ads", "ecom_head")):
             self.ad_manager[a[ad]["id"]] = u[manager]
+        self._cast_outside_access()
+
+    def _cast_outside_access(self) -> None:
+        """The shop's pixel and catalog, the agency holding assets through a partnership, and d0's personal
+        profile still an admin of the main Page by a direct Page role (outside the business)."""
+        r, m, a, u = self.cast_rng, self.records, self.assets, self.users
+        a["pixel"] = m.pixel("Kwiatek Sklep – Pixel", r)
+        a["catalog"] = m.catalog("Kwiatek – katalog produktów", r)
+        for asset, key, tasks in (("pixel", "ecom_head", ["EDIT", "ANALYZE", "ADVERTISE"]),
+                                  ("pixel", "michal", ["ANALYZE", "ADVERTISE"]),
+                                  ("catalog", "ecom_head", ["MANAGE", "ADVERTISE"]),
+                                  ("catalog", "su_shop", ["MANAGE"]),
+                                  ("catalog", "adam", ["ADVERTISE"])):
+            m.assign(a[asset], u[key], tasks)
+        self.agency = m.partner("agencies", self.ids.new(r), "Pixel Agency Sp. z o.o.")
+        m.share(a["perf"], self.agency, ["ADVERTISE", "ANALYZE"])
+        m.share(a["pixel"], self.agency, ["EDIT", "ANALYZE", "ADVERTISE", "UPLOAD"])
+        d0 = self.people["d0"]
+        self.page_admin = {"id": self.ids.new(r), "name": d0.name}
+        m.page_role(a["main"], self.page_admin["id"], d0.name, list(_TASK_SETS["@page_admin"]))
 
     def _cast_apps_and_tokens(self) -> None:
         r, m, u, a = self.cast_rng, self.records, self.users, self.assets
@@ -228,7 +261,9 @@ class MetaTenant:
         ]
         personal = u["personal"]
         self.links = [{"platform": PLATFORM, "account_id": personal["id"], "email": personal["email"],
-                       "uid": self.people["jakub"].uid}]
+                       "uid": self.people["jakub"].uid},
+                      # Page roles show no email: the admin recognised d0's personal profile by hand
+                      {"platform": PLATFORM, "account_id": self.page_admin["id"], "uid": self.people["d0"].uid}]
 
     def _cast_planted(self) -> None:
         """The findings the business plants (compare on ``Planted.key``)."""
@@ -248,6 +283,11 @@ class MetaTenant:
             ("ghost", "deleted from the directory (earlier export only), still holds page and ad tasks"),
         ):
             plant("orphaned_access", u[key]["id"], note, key)
+        plant("orphaned_access", self.page_admin["id"], "departed 90 days ago, still an admin of the main "
+              "Page through a direct Page role of a personal profile (outside the business)", "d0")
+        agency = self.agency["id"]
+        plant("partner_access", agency, "partner-not-approved: Pixel Agency is not an approved partner")
+        plant("partner_access", agency, "partner-admin-tasks: Pixel Agency holds EDIT on the shop's pixel")
         plant("post_departure_activity", u["d2"]["id"], "changed a campaign budget 8 days ago, 12 days after "
               "the departure", "d2")
         plant("post_departure_activity", u["d3"]["id"], "added to an ad-account role 15 days ago, 45 days "
@@ -265,7 +305,8 @@ class MetaTenant:
         plant("unapproved_app", f"app:{self.apps['promo']['id']}", "client app Promo Booster Pro")
         plant("dormant_access", u["dormant"]["id"], "holds Performance ad-account tasks, no activity in "
               f"{ACTIVITY_DAYS} days", "dormant")
-        plant("excess_admins", None, f"page Kwiatek Sklep has 5 MANAGE holders (limit {MAX_ADMINS})",
+        plant("excess_admins", None, f"page Kwiatek Sklep has 7 MANAGE holders: five business "
+              f"users, the auditor's system user and d0's direct Page role (limit {MAX_ADMINS})",
               asset=self.assets["main"]["id"])
         plant("contract_expired", u["zoe"]["id"], "contract ended 10 days ago, still in ou=people", "zoe")
         plant("ownerless_service_account", u["su_zapier"]["id"], "system user Zapier Integration is not "
@@ -277,6 +318,14 @@ class MetaTenant:
               "person who departed 30 days ago", "d4")
         plant("could_not_verify", None, "dormancy of accounts holding only page, Instagram or WhatsApp roles "
               "cannot be judged: Meta logs activity for ad accounts only (severity info)")
+        # d0's personal profile holds a direct Page role only: Meta reports neither its 2FA nor an email, and
+        # logs no Page activity, so three rules cannot judge it (read with the auditor's Page token)
+        plant("could_not_verify", None, "2FA of d0's personal profile (direct Page role) is not reported "
+              "(severity low)", "d0")
+        plant("could_not_verify", None, "d0's personal profile (direct Page role) has no email to check for a "
+              "personal address (severity low)", "d0")
+        plant("could_not_verify", None, "post-departure activity of d0's direct Page role cannot be judged: "
+              "Meta logs activity for ad accounts only (severity info)", "d0")
 
 
     def _busy(self, ad: Record, who: Record, rng: random.Random, most: int = 3,
@@ -315,6 +364,7 @@ class MetaTenant:
         for i in range(size // 400):
             city = _CITIES[i % len(_CITIES)] + (f" {i // len(_CITIES) + 1}" if i >= len(_CITIES) else "")
             page = self.records.page("owned_pages", f"Kwiatek {city}", "Florist", r)
+            self.records.assign(page, self.users["su_audit"], AUDITOR_PAGE_TASKS)
             ad = self.records.ad_account("owned_ad_accounts", f"Kwiatek – {city}", r)
             pools["pages"].append(page)
             pools["ads"].append(ad)
@@ -378,6 +428,13 @@ class MetaTenant:
             if manager is not None and manager is not user and r.random() < 0.15:
                 self.records.role_granted(ad, self.ago(r.uniform(1, ACTIVITY_DAYS - 1), r), manager, user, tasks)
 
+    def _data(self, business: Record) -> dict[str, Any]:
+        """The emulator data; the Shopify sync's system user holds full control of its app, so its token may
+        inspect itself with debug_token (contract debug_token_caller); the auditor's app needs its app token."""
+        data = self.records.data(business)
+        data["app_roles"] = {self.apps["shop"]["id"]: [self.users["su_shop"]["id"]]}
+        return data
+
     def tenant(self) -> SandboxPlatform:
         """The finished business as the demo's Meta tenant."""
         approved = [self.apps[key]["id"] for key in ("audit", "shop", "hootsuite")]
@@ -386,9 +443,10 @@ class MetaTenant:
         business = {"id": BUSINESS_ID, "name": "Kwiatek Shop", "two_factor_type": "admin_required"}
         extra_tokens = {SHOP_TOKEN_ENV: self.tokens[SHOP_TOKEN_ENV]}
         return SandboxPlatform(
-            kind=KIND, name=PLATFORM, tenant_id=BUSINESS_ID, data=self.records.data(business),
+            kind=KIND, name=PLATFORM, tenant_id=BUSINESS_ID, data=self._data(business),
             token=self.tokens["self"], planted=list(self.planted),
-            settings={"business_id": BUSINESS_ID, "inspect_tokens": sorted(extra_tokens)},
+            settings={"business_id": BUSINESS_ID, "inspect_tokens": sorted(extra_tokens),
+                      "options": {"app_id": self.apps["audit"]["id"], "app_secret_env": APP_SECRET_ENV}},
             service_accounts=self.service_accounts, links=self.links, extra_tokens=extra_tokens, revocation=True,
             policy_parameters={
                 "excess-app-scope": {"allowed_scopes": allowlist, "default_allowed": list(SELF_ALLOWED_SCOPES)},

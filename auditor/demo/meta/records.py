@@ -1,4 +1,4 @@
-"""The Meta business of the demo as records in the emulator's shape (docs/platform-apis.md): principals, assets,
+"""The Meta business of the demo as records in the emulator's shape (docs/platforms/meta.md): principals, assets,
 assignments, ad-account activity and tokens, with the Graph API's timestamp formats."""
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ class MetaRecords:
         self._activities: dict[str, list[Record]] = {}  # ad account id -> AdActivity
         self.ad_holders: dict[str, list[str]] = {}  # ad account id -> account ids
         self.ids = Ids()
+        self.partners: dict[str, list[Record]] = {"agencies": [], "clients": []}
+        self.business_id = ""
 
     def user(self, uid: str, first: str, last: str, email: str, title: str, *, role: str = "EMPLOYEE",
              two_fa: bool = True, invited: str = "FB") -> Record:
@@ -134,12 +136,37 @@ class MetaRecords:
         """An owned WhatsApp Business account."""
         return self.asset("owned_whatsapp_business_accounts", {"id": self.ids.new(rng), "name": name})
 
+    def pixel(self, name: str, rng: random.Random) -> Record:
+        """An owned Meta pixel (the shop's conversion tracking)."""
+        return self.asset("owned_pixels", {"id": self.ids.new(rng), "name": name,
+                                           "owner_business": {"id": self.business_id, "name": "Kwiatek Shop"}})
+
+    def catalog(self, name: str, rng: random.Random) -> Record:
+        """An owned product catalog (the shop's product feed)."""
+        return self.asset("owned_product_catalogs", {
+            "id": self.ids.new(rng), "name": name, "vertical": "commerce",
+            "owner_business": {"id": self.business_id, "name": "Kwiatek Shop"}})
+
+    def page_role(self, page: Record, uid: str, name: str, tasks: list[str]) -> None:
+        """A person outside the business with a direct role on ``page`` (served by ``/{page}/roles``)."""
+        page.setdefault("roles", []).append({"id": uid, "name": name, "tasks": list(tasks)})
+
+    def partner(self, edge: str, bid: str, name: str) -> Record:
+        """A partner business on ``edge`` (``agencies`` or ``clients``)."""
+        record = {"id": bid, "name": name}
+        self.partners[edge].append(record)
+        return record
+
+    def share(self, asset: Record, partner: Record, tasks: list[str], edge: str = "agencies") -> None:
+        """Share ``asset`` with a partner business, which may give its people ``tasks`` there."""
+        asset.setdefault(edge, []).append({**partner, "access_status": "CONFIRMED", "permitted_tasks": list(tasks)})
+
     def assign(self, asset: Record, who: Record, tasks: list[str]) -> None:
         """Give ``who`` the ``tasks`` on ``asset`` (merged with what they hold there already)."""
         entries = self._assigned[asset["id"]]
         entry = entries.get(who["id"])
         if entry is None:
-            user_type = "system_user" if "system_user_id" in who else "business_user"
+            user_type = "SYSTEM_USER" if "system_user_id" in who else "BUSINESS_USER"  # AssignedUserType
             entries[who["id"]] = {"id": who["id"], "name": who["name"], "user_type": user_type,
                                   "tasks": list(tasks), "permitted_tasks": list(tasks)}
             if asset["id"] in self.ad_holders:
@@ -184,5 +211,6 @@ class MetaRecords:
                     events = self._activities[item["id"]]
                     item["activities"] = sorted(events, key=lambda e: e["event_time"], reverse=True)
             out[key] = items
+        out.update(self.partners)
         out["tokens"] = self.tokens
         return out

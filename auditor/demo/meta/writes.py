@@ -2,7 +2,7 @@
 from the business, with every asset task they hold), ``DELETE /{business-role-request-id}`` (cancel a pending
 invitation) and ``DELETE /{asset-id}/assigned_users?user=&business=`` (remove one person from one asset).
 
-docs/platform-apis.md documents the read edges only; these follow the official SDK's shapes
+docs/platforms/meta.md documents the read edges only; these follow the official SDK's shapes
 (``BusinessUser.api_delete`` / ``BusinessRoleRequest.api_delete`` send ``DELETE /{id}``;
 ``Page.delete_assigned_users`` and ``AdAccount.delete_assigned_users`` take ``user``) and answer Graph's
 ``{"success": true}``. Writes need the ``business_management`` permission, like the business edges.
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from werkzeug.wrappers import Request
 
-from auditor.demo.meta.emulator import ASSET_EDGES, GraphError, MetaEmulator
+from auditor.demo.meta.callers import Caller, GraphError
+from auditor.demo.meta.emulator import ASSET_EDGES, MetaEmulator
 
 _UNSUPPORTED = "Unsupported delete request. Object with ID '{}' does not exist, cannot be loaded due to missing " \
                "permissions, or does not support this operation."
@@ -30,16 +31,37 @@ class MetaWriteEmulator(MetaEmulator):
     def __init__(self, data: Mapping[str, Any], token: str, **options: Any):
         super().__init__(copy.deepcopy(dict(data)), token, **options)
         self._writes = threading.Lock()
+        self.on_write: Callable[[list[str]], None] | None = None
+        """Hears each write that changed the data (``["remove_person", id]``, ``["cancel_invitation", id]``,
+        ``["unassign", asset_id, user_id]``), so the demo can keep it for the life of its workspace."""
 
-    def _route(self, request: Request, path: str) -> dict[str, Any]:
+    def replay(self, write: Sequence[str]) -> bool:
+        """Apply a write ``on_write`` heard earlier (in an earlier run of the emulator); False if it no longer
+        applies."""
+        op, *args = write
+        if op == "remove_person" and len(args) == 1:
+            return self._remove_person(args[0])
+        if op == "cancel_invitation" and len(args) == 1:
+            return self._cancel_invitation(args[0])
+        if op == "unassign" and len(args) == 2 and args[0] in self.assets:
+            self._unassign_user(args[0], args[1])
+            return True
+        return False
+
+    def _heard(self, *write: str) -> dict[str, Any]:
+        if self.on_write is not None:
+            self.on_write(list(write))
+        return {"success": True}
+
+    def _route(self, request: Request, path: str, caller: Caller) -> dict[str, Any]:
         if request.method != "DELETE":
-            return super()._route(request, path)
-        self._need_business_management()
+            return super()._route(request, path, caller)
+        self._need_business_management(caller)
         parts = [p for p in path.split("/") if p]
         if len(parts) == 1 and self._remove_person(parts[0]):
-            return {"success": True}
+            return self._heard("remove_person", parts[0])
         if len(parts) == 1 and self._cancel_invitation(parts[0]):
-            return {"success": True}
+            return self._heard("cancel_invitation", parts[0])
         if len(parts) == 2 and parts[1] == "assigned_users" and parts[0] in self.assets:
             return self._unassign(request, parts[0])
         raise GraphError(400, _UNSUPPORTED.format(parts[0] if parts else ""), 100, type_="GraphMethodException",
@@ -78,12 +100,15 @@ class MetaWriteEmulator(MetaEmulator):
         business = request.args.get("business")
         if business and business != self.business_id:
             raise GraphError(400, "(#100) Param business must be a valid business id", 100)
+        self._unassign_user(asset_id, user)
+        return self._heard("unassign", asset_id, user)
+
+    def _unassign_user(self, asset_id: str, user: str) -> None:
         with self._writes:
             asset = self.assets[asset_id][1]
             assigned = asset.get("assigned_users") or []
             asset["assigned_users"] = [a for a in assigned if str(a["id"]) != user]
             self._index()
-        return {"success": True}
 
 
 def create_emulator(data: dict[str, Any], token: str) -> tuple[MetaWriteEmulator, str]:

@@ -13,6 +13,10 @@ Planted (the findings the demo scan must produce for this platform and nothing e
   Andersson, 3 days, is fine; ACCEPTED/EXPIRED/DECLINED/CANCELLED ones are not live);
 - ownerless_service_account: the system user of a scheduling tool nobody registered (the catalog-feed
   system user is registered with the Head of IT as owner);
+- partner_access (rule partner-not-approved, subject ``account:<partner id>``): the agency's own business
+  (Pixel Agency) is a partner managing campaigns on the ad account, and the shop has approved no partner; its
+  permissions are not admin-level and it has no agreement date, so partner-admin-tasks and
+  partner-agreement-expired stay silent;
 - could_not_verify, one per rule (platform gaps, severity info): missing-2fa, tenant-2fa-not-enforced
   (Pinterest exposes no 2FA) and dormant-access (no activity log).
 """
@@ -34,6 +38,8 @@ MAX_FILLER = 15
 PERSONAL = ("José García", "jose.garcia.pins@gmail.com")
 AGENCY = ("ola.kurek.pixel", f"ola.kurek@{AGENCY_DOMAIN}")
 SERVICE_OWNER = "Łukasz Żółć"
+PARTNER = ("pixel_agency", ["CAMPAIGN_MANAGER", "ANALYST"])
+"""The agency's business: username, permissions on the ad account."""
 COULD_NOT_VERIFY_RULES = ("missing-2fa", "tenant-2fa-not-enforced", "dormant-access")
 """The rules that yield one aggregated could_not_verify finding on this platform."""
 
@@ -103,8 +109,9 @@ def build(company: Company) -> SandboxPlatform:
     ids: dict[str, str] = {}  # display name (or "agency", or a system user's username) -> user id
     usernames: dict[str, str] = {}  # user id -> username
 
-    def seconds(days: int) -> int:
-        return int((now - timedelta(days=days, hours=2)).timestamp())
+    def millis(days: int) -> int:
+        """Pinterest times are epoch milliseconds."""
+        return int((now - timedelta(days=days, hours=2)).timestamp()) * 1000
 
     def grant(user_id: str, permissions: tuple[list[str], ...]) -> None:
         for asset, perms in zip((profile, ad_account, catalog), permissions, strict=True):
@@ -128,7 +135,7 @@ def build(company: Company) -> SandboxPlatform:
             username = email.split("@")[0].replace(".", "_")
         usernames[user_id] = username
         item = {"id": user_id, "user": _user(user_id, username, email), "business_roles": roles,
-                "created_time": seconds(days), "is_shared_partner": False}
+                "created_time": millis(days), "is_shared_partner": False}
         if admin is not None:
             item["created_by_user"] = admin
         admin = admin or _user(user_id, username, email)
@@ -138,7 +145,7 @@ def build(company: Company) -> SandboxPlatform:
     for username, _, on_profile, on_ads, on_catalog, days in SYSTEM_USERS:
         user_id = ids[username] = new_id()
         system_users.append({"id": user_id, "user": _user(user_id, username, None), "business_roles": ["EMPLOYEE"],
-                             "created_time": seconds(days), "created_by_user": admin, "is_shared_partner": False})
+                             "created_time": millis(days), "created_by_user": admin, "is_shared_partner": False})
         grant(user_id, (on_profile, on_ads, on_catalog))
     invites = []
     for name, status, days, sender in INVITES:
@@ -150,18 +157,22 @@ def build(company: Company) -> SandboxPlatform:
             "invite_data": {"invite_status": status, "invite_type": "MEMBER_INVITE", "sent_at": sent,
                             "last_updated_time": sent, "invite_expiration": sent + 30 * 86_400_000},
         })
+    partner_id = new_id()
+    partner = {"id": partner_id, "user": _user(partner_id, PARTNER[0], None), "business_roles": ["PARTNER"],
+               "created_time": millis(120), "created_by_user": admin, "is_shared_partner": False,
+               "partner_type": "INTERNAL", "assets": [{"asset_id": ad_account, "permissions": list(PARTNER[1])}]}
     data = {
         "business": business,
         "members": members,
         "system_users": system_users,
         "assets": [
-            {"asset_id": profile, "asset_type": "PROFILE", "permissions": ["OWNER"], "name": "Kwiatek Sklep",
-             "members": holders[profile]},
-            {"asset_id": ad_account, "asset_type": "AD_ACCOUNT", "permissions": ["OWNER"],
-             "name": "Kwiatek – Pinterest Ads", "members": holders[ad_account]},
-            {"asset_id": catalog, "asset_type": "CATALOG", "permissions": ["OWNER"],
-             "catalog_info": {"catalog_id": catalog, "name": "Kwiatek – katalog"}, "members": holders[catalog]},
+            {"asset_id": profile, "asset_type": "PROFILE", "name": "Kwiatek Sklep", "members": holders[profile]},
+            {"asset_id": ad_account, "asset_type": "AD_ACCOUNT", "name": "Kwiatek – Pinterest Ads",
+             "members": holders[ad_account]},
+            {"asset_id": catalog, "asset_type": "CATALOG", "catalog_info": {"catalog_id": catalog,
+             "name": "Kwiatek – katalog"}, "members": holders[catalog]},
         ],
+        "partners": [partner],
         "invites": invites,
         "token_scopes": list(TOKEN_SCOPES),
     }
@@ -181,6 +192,8 @@ def build(company: Company) -> SandboxPlatform:
                 "membership invite pending for 40 days"),
         Planted("ownerless_service_account", PLATFORM, ids["tailwind_scheduler"], None, None,
                 "system user tailwind_scheduler is not registered"),
+        Planted("partner_access", PLATFORM, partner_id, None, None, "partner-not-approved: the agency's business "
+                f"{PARTNER[0]} manages campaigns on the ad account ({'+'.join(PARTNER[1])}) and is not approved"),
     ]
     planted += [Planted("could_not_verify", PLATFORM, None, None, None, f"{rule}: {_GAPS[rule]}")
                 for rule in COULD_NOT_VERIFY_RULES]

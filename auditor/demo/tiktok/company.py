@@ -14,6 +14,10 @@ Traps (and what the shipped rules make of them, with the demo's policy parameter
   cannot judge its age (could_not_verify);
 - an agency member on pixel-agency.example: unmatched_account;
 - Zoë Lefèvre (contract ended 10 days ago) still posts on the TikTok account: contract_expired;
+- the agency's own Business Center (Pixel Agency) is a partner holding the ad account as OPERATOR, and the
+  shop has approved no partner: partner_access (rule partner-not-approved, subject ``account:<partner id>``);
+  its role is not admin-level and it has no agreement date, so partner-admin-tasks and
+  partner-agreement-expired stay silent;
 - Marek Wójcik (UNBOUND) and Björn Andersson (REJECTED) hold nothing and raise nothing;
 - TikTok exposes no 2FA and no tenant 2FA policy, and its changelog cannot show dormancy: one aggregated
   could_not_verify each for missing-2fa, tenant-2fa-not-enforced and dormant-access.
@@ -34,6 +38,8 @@ ADVERTISER_ID = "7301428560100000001"
 CATALOG_ID = "7301428560200000001"
 TT_ACCOUNT_ID = "7301428560300000001"
 PIXEL_ID = "7301428560400000001"
+PARTNER_BC_ID = "7301428569900000001"
+PARTNER_NAME = "Pixel Agency"
 AGENCY_EMAIL = f"ola.kurek@{AGENCY_DOMAIN}"
 
 CAST = {
@@ -211,6 +217,8 @@ class _Builder:
             Planted("unmatched_account", PLATFORM, agency, None, None, f"agency member on {AGENCY_DOMAIN}"),
             Planted("contract_expired", PLATFORM, zoe, None, CAST["zoe"], "contract ended 10 days ago, still "
                     "posts on the TikTok account"),
+            Planted("partner_access", PLATFORM, PARTNER_BC_ID, None, None, f"partner-not-approved: the agency's "
+                    f"Business Center {PARTNER_NAME} holds the ad account (OPERATOR) and is not approved"),
             Planted(cnv, PLATFORM, None, None, None, "missing-2fa: TikTok does not expose 2FA"),
             Planted(cnv, PLATFORM, None, None, None, "tenant-2fa-not-enforced: TikTok does not expose a 2FA "
                     "policy"),
@@ -235,6 +243,8 @@ def build(company: Company) -> SandboxPlatform:
         "caller": {"user_role": "ADMIN", "ext_user_role": {"finance_role": "ANALYST"}},
         "members": builder.members,
         "assets": list(builder.assets.values()),
+        "partners": [{"bc_id": PARTNER_BC_ID, "bc_name": PARTNER_NAME, "shared": [], "assets": [
+            {"asset_type": "ADVERTISER", "asset_id": ADVERTISER_ID, "advertiser_role": "OPERATOR"}]}],
         "changelog": sorted(builder.changelog, key=lambda e: e["time"], reverse=True),
     }
     token = "sandbox-tiktok-" + _digits(company.seed, "tiktok-token", length=24)

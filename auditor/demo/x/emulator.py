@@ -1,6 +1,6 @@
 """An emulator of the X Ads API (read side, v12) serving one ``XAdsData`` dict as WSGI.
 
-It answers the shapes of docs/platform-apis.md section 4 under any ``/NN`` version prefix:
+It answers the shapes of docs/platforms/x.md under any ``/NN`` version prefix:
 
 - ``GET accounts/:id`` (the ads account node, as the SDK's Account resource),
 - ``GET accounts/:id/authenticated_user_access`` (only the CALLER's permissions: the data knows every
@@ -8,10 +8,16 @@ It answers the shapes of docs/platform-apis.md section 4 under any ``/NN`` versi
 - ``GET accounts/:id/promotable_users`` (``count`` 1-1000, default 200; opaque ``cursor``/``next_cursor``;
   ``with_deleted``; ``with_total_count``, exclusive with ``cursor``; ``promotable_user_ids``).
 
-Every request must carry a valid OAuth 1.0a HMAC-SHA1 signature (checked here with an implementation of
-its own, and a nonce may not be used twice); otherwise 401 ``UNAUTHORIZED_ACCESS``. Errors use the Ads API
-shape ``{"errors": [{"code", "message"}], "request": {"params"}}``. Every answer carries the account-level
-and user-level rate-limit headers. A ``FaultPlan`` makes chosen requests fail: ``429`` (account- and
+The rules come from auditor/connectors/x/contract.yaml: only the active versions (``/12``, ``/11``) are served,
+an end-of-life one (``/10`` and older) is 404 ``ROUTE_NOT_FOUND``; every answer carries
+``x-current-api-version`` (and ``x-api-warn`` under a version listed in ``deprecated``). Every request must
+carry a valid OAuth 1.0a HMAC-SHA1 signature (checked here with an implementation of its own, and a nonce may
+not be used twice); otherwise 401 ``UNAUTHORIZED_ACCESS``. Errors use the Ads API shape
+``{"errors": [{"code", "message"}], "request": {"params"}}``. Every answer carries the user-level rate-limit
+headers; the account-level ones come only with signed GETs of an ads account's endpoints that have ad-account
+limits (``account_limited``). ``promotable_user_ids`` takes at most 200 ids, boolean parameters only
+``true``/``false``. The data must give each ads account exactly one live ``FULL`` promotable user (its owner),
+as the platform does. A ``FaultPlan`` makes chosen requests fail: ``429`` (account- and
 user-level headers, reset after ``retry_after`` seconds), ``rate_limit`` (429 with user-level headers only,
 reset after ``regain_minutes``), 500, 503 (HTML), timeouts, malformed JSON, truncated bodies, a page without
 ``data``, 401 and 403 ``INSUFFICIENT_USER_AUTHORIZED_PERMISSION``.
@@ -34,9 +40,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,13 +49,22 @@ from urllib.parse import quote, unquote
 
 from werkzeug.wrappers import Request, Response
 
+from auditor.connectors.contract import load_contract
 from auditor.demo.cursors import decode_cursor, encode_cursor
 from auditor.demo.faults import Fault, FaultPlan
+from auditor.demo.wsgi import Emulator, answer, html_response, json_response, raw_json
 
-_VERSION = re.compile(r"^/\d+(?=/|$)")
+_CONTRACT = load_contract("x")
+_VERSION = re.compile(r"^/(\d+)(?=/|$)")
 _OAUTH_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _NODE_FIELDS = ("id", "name", "business_id", "business_name", "timezone", "timezone_switch_at", "approval_status",
                 "created_at", "updated_at", "deleted")
+ACTIVE_VERSIONS = _CONTRACT.enum_values("api_versions_active")
+CURRENT_VERSION = max(ACTIVE_VERSIONS, key=int)
+MAX_COUNT = _CONTRACT.limit("promotable_users", "count")
+DEFAULT_COUNT = int(_CONTRACT.endpoint("promotable_users").params["count"].default)
+MAX_PROMOTABLE_IDS = _CONTRACT.limit("promotable_users", "promotable_user_ids")
+ENDPOINTS = ("", "authenticated_user_access", "promotable_users")  # "" is the ads account node
 ACCOUNT_LIMIT = 2000
 USER_LIMIT = 450
 WINDOW_SECONDS = 900
@@ -106,50 +119,70 @@ def sandbox_credentials(seed: str) -> str:
     return ":".join(parts)
 
 
-class XEmulator:
+class XEmulator(Emulator):
     """A WSGI app emulating the X Ads API for the ads accounts in ``data``."""
 
     def __init__(self, data: Mapping[str, Any], token: str, *, faults: FaultPlan | None = None,
-                 default_count: int = 200, max_count: int = 1000, clock: Callable[[], float] = time.time):
-        self.data = data
+                 default_count: int = DEFAULT_COUNT, max_count: int = MAX_COUNT,
+                 clock: Callable[[], float] = time.time, deprecated: frozenset[str] = frozenset(),
+                 account_limited: frozenset[str] = frozenset(ENDPOINTS)):
+        _check_owners(data)
+        super().__init__(data, token, faults)
         self.consumer_key, self.consumer_secret, self.token, self.token_secret = _credentials(token)
-        self.faults = faults or FaultPlan()
         self.default_count = default_count
         self.max_count = max_count
         self.clock = clock
-        self.requests: list[RecordedRequest] = []
+        self.deprecated = deprecated
+        self.account_limited = account_limited
         self.caller = str(data.get("caller_user_id") or "")
         self.accounts: dict[str, dict[str, Any]] = {str(a["id"]): a for a in data.get("accounts") or []}
         self._nonces: set[str] = set()
-        self._counts: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}  # requests per ads account ("": every request of the user token)
 
     # -- WSGI ------------------------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.handle(Request(environ))(environ, start_response)
-
     def handle(self, request: Request) -> Response:
-        """Answer one request: faults first, then the OAuth signature, then routing."""
-        path = _VERSION.sub("", request.path) or "/"
+        """Answer one request: faults first, then the version, the OAuth signature and routing; every answer
+        carries ``x-current-api-version`` (and ``x-api-warn`` under a deprecated version)."""
+        match = _VERSION.match(request.path)
+        version = match.group(1) if match else ""
+        path = request.path[match.end():] if match else request.path
+        path = path or "/"
         signed = self._signature_ok(request)
         with self._lock:
             self.requests.append(RecordedRequest(request.method, path, dict(request.args.items()), signed))
-        account_id = path.split("/")[2] if path.startswith("/accounts/") and path.count("/") >= 2 else ""
-        fault = self.faults.take(path)
-        if fault is not None and fault.kind not in ("timeout", "truncated"):
-            return self._fault_response(fault, request, account_id)
-        if fault is not None and fault.kind == "timeout":
-            time.sleep(fault.delay)
+        account_id = self._limited_account(request, path, signed)
+        response = answer(self.faults, path, lambda fault: self._fault_response(fault, request, account_id),
+                          lambda: self._serve(request, path, version, signed, account_id))
+        return self._versioned(response, version)
+
+    def _serve(self, request: Request, path: str, version: str, signed: bool, account_id: str) -> Response:
         try:
+            if version not in ACTIVE_VERSIONS:
+                raise AdsError(404, "ROUTE_NOT_FOUND", f"Version {version or '(none)'} of the Ads API is not served: "
+                               f"the active versions are {', '.join(ACTIVE_VERSIONS)}")
             self._authenticate(request, signed)
-            response = self._json(200, self._route(request, path), request, account_id)
+            return self._json(200, self._route(request, path), request, account_id)
         except AdsError as exc:
-            response = self._error(exc, request, account_id)
-        if fault is not None and fault.kind == "truncated":
-            body = response.get_data()
-            response.set_data(body[: max(1, len(body) // 2)])
+            return self._error(exc, request, account_id)
+
+    def _versioned(self, response: Response, version: str) -> Response:
+        response.headers["x-current-api-version"] = CURRENT_VERSION
+        if version in self.deprecated:
+            response.headers["x-api-warn"] = f"Version {version} of the Ads API is deprecated; use {CURRENT_VERSION}"
         return response
+
+    def _limited_account(self, request: Request, path: str, signed: bool) -> str:
+        """The ads account whose account-level limit this request counts against, or "" (user level only):
+        a signed GET of one of the account's endpoints with ad-account limits, by a user with access to it."""
+        parts = [p for p in path.split("/") if p]
+        if request.method != "GET" or not signed or len(parts) not in (2, 3) or parts[0] != "accounts":
+            return ""
+        endpoint = parts[2] if len(parts) == 3 else ""
+        account = self.accounts.get(parts[1])
+        if endpoint not in self.account_limited or account is None or self._permissions(account) is None:
+            return ""
+        return parts[1]
 
     # -- OAuth 1.0a ------------------------------------------------------------------------------------
 
@@ -203,6 +236,7 @@ class XEmulator:
                            "reauthorize with your client application")
         echo = {"params": {"account_id": parts[1]}}
         if len(parts) == 2:
+            _flag(request, "with_deleted")
             return {"request": echo, "data_type": "account",
                     "data": {k: account[k] for k in _NODE_FIELDS if k in account}}
         if parts[2] == "authenticated_user_access":
@@ -225,14 +259,17 @@ class XEmulator:
             raise AdsError(400, "INVALID_PARAMETER", "Expected an integer for count") from None
         if not 1 <= count <= self.max_count:
             raise AdsError(400, "INVALID_PARAMETER", f"count must be between 1 and {self.max_count}")
-        total_wanted = args.get("with_total_count") == "true"
+        total_wanted = _flag(request, "with_total_count")
         if total_wanted and args.get("cursor"):
             raise AdsError(400, "EXCLUSIVE_PARAMETERS", "with_total_count and cursor are exclusive")
         items = list(account.get("promotable_users") or [])
-        if args.get("with_deleted") != "true":
+        if not _flag(request, "with_deleted"):
             items = [i for i in items if not i.get("deleted")]
         if args.get("promotable_user_ids"):
             wanted = set(args["promotable_user_ids"].split(","))
+            if len(wanted) > MAX_PROMOTABLE_IDS:
+                raise AdsError(400, "INVALID_PARAMETER",
+                               f"promotable_user_ids takes at most {MAX_PROMOTABLE_IDS} ids, got {len(wanted)}")
             items = [i for i in items if str(i.get("id")) in wanted]
         start = min(_offset(args["cursor"]), len(items)) if args.get("cursor") else 0
         end = min(start + count, len(items))
@@ -247,8 +284,12 @@ class XEmulator:
 
     def _limit_headers(self, account_id: str, *, exhausted: bool = False, reset_in: float = WINDOW_SECONDS,
                        account_level: bool = True) -> dict[str, str]:
+        """User-level headers always; account-level ones when the request counts against ``account_id``.
+        The ``*-reset`` values are unix times in whole seconds."""
         with self._lock:
-            used = self._counts[account_id] = self._counts.get(account_id, 0) + 1
+            used = self._counts[""] = self._counts.get("", 0) + 1
+            if account_id:
+                used_here = self._counts[account_id] = self._counts.get(account_id, 0) + 1
         reset = str(int(self.clock() + reset_in))
         headers = {"x-rate-limit-limit": str(USER_LIMIT),
                    "x-rate-limit-remaining": "0" if exhausted else str(USER_LIMIT - used % USER_LIMIT),
@@ -256,15 +297,14 @@ class XEmulator:
         if account_level and account_id:
             headers.update({"x-account-rate-limit-limit": str(ACCOUNT_LIMIT),
                             "x-account-rate-limit-remaining":
-                                "0" if exhausted else str(ACCOUNT_LIMIT - used % ACCOUNT_LIMIT),
+                                "0" if exhausted else str(ACCOUNT_LIMIT - used_here % ACCOUNT_LIMIT),
                             "x-account-rate-limit-reset": reset})
         return headers
 
     def _json(self, status: int, body: Any, request: Request, account_id: str,
               headers: Mapping[str, str] | None = None) -> Response:
         all_headers = headers if headers is not None else self._limit_headers(account_id)
-        return Response(json.dumps(body, separators=(",", ":")), status=status, headers=dict(all_headers),
-                        mimetype="application/json")
+        return json_response(status, body, all_headers)
 
     def _error(self, exc: AdsError, request: Request, account_id: str) -> Response:
         body = {"errors": [{"code": exc.code, "message": exc.message}],
@@ -284,9 +324,9 @@ class XEmulator:
         if kind == "500":
             return self._error(AdsError(500, "INTERNAL_ERROR", "Internal error"), request, account_id)
         if kind == "503":
-            return Response("<html><body>Over capacity</body></html>", status=503, mimetype="text/html")
+            return html_response(503, "<html><body>Over capacity</body></html>")
         if kind == "malformed":
-            return Response('{"data": [{"id": "1" "user_id": }', status=200, mimetype="application/json")
+            return raw_json('{"data": [{"id": "1" "user_id": }')
         if kind == "missing_data":
             return self._json(200, {"request": {"params": {}}, "next_cursor": None}, request, account_id)
         if kind == "401":
@@ -295,6 +335,26 @@ class XEmulator:
         return self._error(AdsError(403, "INSUFFICIENT_USER_AUTHORIZED_PERMISSION",
                                     f"User {self.caller} is not authorized to make this request. Please have them "
                                     "reauthorize with your client application"), request, account_id)
+
+
+def _flag(request: Request, name: str) -> bool:
+    """A boolean query parameter: absent is false; anything but ``true``/``false`` is 400."""
+    value = request.args.get(name)
+    if value is None:
+        return False
+    if value not in ("true", "false"):
+        raise AdsError(400, "INVALID_PARAMETER", f"Expected a boolean (true or false) for {name}, got {value!r}")
+    return value == "true"
+
+
+def _check_owners(data: Mapping[str, Any]) -> None:
+    """Refuse data the platform cannot hold: an ads account without exactly one live FULL promotable user."""
+    for account in data.get("accounts") or []:
+        owners = [p for p in account.get("promotable_users") or []
+                  if p.get("promotable_user_type") == "FULL" and not p.get("deleted")]
+        if len(owners) != 1:
+            raise ValueError(f"X sandbox data: ads account {account.get('id')} has {len(owners)} FULL promotable "
+                             "users; X gives each ads account exactly one (its owner)")
 
 
 def _as_number(value: str) -> int | str:

@@ -111,3 +111,27 @@ def test_at_most_twenty_problems_are_spelled_out(tmp_path):
     with pytest.raises(ExportError) as info:
         read_export(path)
     assert len(info.value.problems) == 25 and str(info.value).endswith("; and 5 more problem(s)")
+
+
+@pytest.mark.parametrize("depth", [3, 5_000, 200_000])
+def test_json_nested_deeply_is_one_problem_not_a_traceback(tmp_path, depth):
+    path = tmp_path / "export.json"
+    path.write_text('[{"email": ' + "[" * depth + "]" * depth + "}]", encoding="utf-8")
+    with pytest.raises(ExportError, match="nested|expected text") as caught:
+        read_export(path)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json"])
+def test_more_rows_than_allowed_names_file_line_and_limit(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"users.{suffix}"
+    if suffix == "csv":
+        path.write_text("account_id,role\n" + "".join(f"u{i},ADMIN\n" for i in range(5)), encoding="utf-8")
+        line = 5
+    else:
+        path.write_text("[\n" + ",\n".join(f'{{"account_id": "u{i}"}}' for i in range(5)) + "\n]\n", encoding="utf-8")
+        line = 5
+    with pytest.raises(ExportError) as caught:
+        read_export(path, max_rows=3)
+    assert str(caught.value) == f"{path}: line {line}: more than 3 rows (options.max_rows)"
+    assert len(read_export(path, max_rows=5).records) == 5

@@ -11,10 +11,19 @@ from auditor.config import PlatformSettings
 from auditor.connectors.base import create_connector
 from auditor.connectors.http import ConnectorAuthError, ConnectorPermissionError
 from auditor.connectors.meta import MetaConnector
-from auditor.errors import ConnectorError
+from auditor.connectors.meta.tokens import appsecret_proof
+from auditor.errors import ConfigError, ConnectorError
 from auditor.model import AccountKind
 from tests.connectors.conftest import PLATFORM, resolve_secret
-from tests.connectors.meta_fixtures import BUSINESS_ID, EXTRA_ENV, EXTRA_TOKEN, TOKEN, business, many_users
+from tests.connectors.meta_fixtures import (
+    APP_SECRET,
+    BUSINESS_ID,
+    EXTRA_ENV,
+    EXTRA_TOKEN,
+    TOKEN,
+    business,
+    many_users,
+)
 
 NOW = datetime(2024, 4, 1, tzinfo=UTC)
 
@@ -32,6 +41,7 @@ def test_registry_creates_the_meta_connector():
     assert isinstance(create_connector(settings, resolve_secret), MetaConnector)
 
 
+@pytest.mark.constraint("meta", "two_fac_status_opaque")
 def test_fetch_tenant_accounts_and_two_factor(sandbox):
     snap = sandbox.connector().fetch(now=NOW)
     assert snap.complete and snap.errors == []
@@ -82,6 +92,7 @@ def test_fetch_assets_and_asset_grants(sandbox):
         ("2004", "5001"): ("PROFILE_PLUS_FULL_CONTROL", True),
         ("3001", "5001"): ("ANALYZE+TELEPORT", False),
         ("2003", "5002"): ("PROFILE_PLUS_MANAGE", True),
+        ("2001", "5002"): ("MANAGE", True),
         ("7777", "5002"): ("ADVERTISE", False),
         ("2001", "act_6001"): ("ADVERTISE+ANALYZE+MANAGE", True),
         ("2002", "act_6001"): ("ADVERTISE+ANALYZE+DRAFT", False),
@@ -94,12 +105,13 @@ def test_fetch_assets_and_asset_grants(sandbox):
     asset_grants = {k: (g.role, g.privileged) for k, g in grants.items() if k[1] is not None}
     assert asset_grants == expected
     assert grants[("3001", "5001")].raw["unknown_tasks"] == ["TELEPORT"]
-    assert grants[("3001", "5001")].raw["user_type"] == "system_user"
+    assert grants[("3001", "5001")].raw["user_type"] == "SYSTEM_USER"
     # every assigned_users call carried business=
     assigned = [r for r in sandbox.emulator.requests if r.path.endswith("/assigned_users")]
     assert len(assigned) == 6 and all(r.params.get("business") == BUSINESS_ID for r in assigned)
 
 
+@pytest.mark.constraint("meta", "debug_token_user_id_is_app_scoped")
 def test_fetch_apps_and_inspected_tokens(sandbox):
     snap = sandbox.connector().fetch(now=NOW)
     apps = [(a.app_id, a.name, a.token_ref, a.scopes, a.granted_by) for a in snap.apps]
@@ -107,7 +119,8 @@ def test_fetch_apps_and_inspected_tokens(sandbox):
         ("9901", "Kwiatek Shop Sync", None, None, None),
         ("9902", "Zapier", None, None, None),
         ("9901", "Kwiatek Audit", "self",
-         ("business_management", "ads_read", "pages_show_list", "pages_read_engagement"), "2001"),
+         ("business_management", "ads_read", "pages_show_list", "pages_read_engagement",
+          "pages_manage_metadata"), "2001"),
         ("9902", "Zapier", EXTRA_ENV,
          ("ads_management", "business_management", "pages_manage_metadata"), "3001"),
     ]
@@ -164,14 +177,16 @@ def test_fetch_order_is_deterministic(sandbox):
 
 
 def test_401_fails_the_whole_fetch_naming_the_platform(sandbox):
-    sandbox.faults.add("401", "/5001/assigned_users")
+    sandbox.faults.add("401", "/act_6001/assigned_users")
     with pytest.raises(ConnectorAuthError) as caught:
         sandbox.connector().fetch(now=NOW)
     assert str(caught.value).startswith(f"{PLATFORM}: token rejected (401)")
 
 
 def test_wrong_token_fails_the_fetch(meta_sandbox):
-    sandbox = meta_sandbox(token="EAAsomeoneelse000000")
+    data = business()
+    del data["tokens"][TOKEN]  # the emulator knows another token only
+    sandbox = meta_sandbox(data, token="EAAsomeoneelse000000")
     with pytest.raises(ConnectorAuthError) as caught:
         sandbox.connector().fetch(now=NOW)
     assert PLATFORM in str(caught.value) and TOKEN not in str(caught.value)
@@ -192,8 +207,8 @@ def test_missing_business_management_names_the_permission(meta_sandbox):
 
 @pytest.mark.parametrize(("kind", "edge", "expected"), [
     ("malformed", "/act_6001/assigned_users", "malformed JSON from GET /act_6001/assigned_users"),
-    ("truncated", "/5001/assigned_users", "malformed JSON from GET /5001/assigned_users"),
-    ("missing_data", "/5002/assigned_users", "truncated page from GET /5002/assigned_users"),
+    ("truncated", "/8001/assigned_users", "malformed JSON from GET /8001/assigned_users"),
+    ("missing_data", "/8501/assigned_users", "truncated page from GET /8501/assigned_users"),
 ])
 def test_bad_page_on_one_asset_edge_marks_the_snapshot_incomplete(sandbox, kind, edge, expected):
     sandbox.faults.add(kind, edge)
@@ -203,7 +218,7 @@ def test_bad_page_on_one_asset_edge_marks_the_snapshot_incomplete(sandbox, kind,
     asset = edge.split("/")[1]
     grants = grant_map(snap)
     assert not [k for k in grants if k[1] == asset]
-    assert ("2001", "8501") in grants and len(snap.events) == 3  # the rest was still read
+    assert ("2001", "5001") in grants and len(snap.events) == 3  # the rest was still read
 
 
 def test_failed_asset_list_keeps_the_rest(sandbox):
@@ -231,6 +246,7 @@ def test_failed_business_users_fails_the_fetch(sandbox):
     assert f"GET /{BUSINESS_ID}/business_users" in str(caught.value) and caught.value.retryable
 
 
+@pytest.mark.constraint("meta", "rate_limit_codes")
 def test_transient_rate_limit_on_an_edge_is_absorbed(sandbox):
     sandbox.faults.add("rate_limit", "/act_6001/", times=2, code=80004)
     sandbox.faults.add("429", "/pending_users", times=1)
@@ -255,13 +271,16 @@ def test_unset_inspect_token_env_is_recorded(sandbox):
 
 def test_token_never_in_logs_or_errors(sandbox, caplog):
     caplog.set_level(logging.DEBUG)
-    sandbox.faults.add("malformed", "/debug_token", times=1)
+    sandbox.faults.add("malformed", "/act_6001/activities", times=None)
+    sandbox.faults.add("malformed", "/debug_token", times=None)  # every inspection falls back
     sandbox.faults.add("429", "/business_users", times=1)
     snap = sandbox.connector().fetch(now=NOW)
-    assert not snap.complete and "GET /debug_token" in snap.errors[0]
-    text = caplog.text + "\n".join(snap.errors)
+    assert not snap.complete and "GET /act_6001/activities" in snap.errors[0]
+    text = caplog.text + "\n".join(snap.errors) + "\n".join(snap.capabilities.notes)
     assert "auditor.http" in {r.name for r in caplog.records}
-    assert TOKEN not in text and EXTRA_TOKEN not in text
+    page_tokens = list(sandbox.emulator.callers.page_tokens)
+    secrets = [TOKEN, EXTRA_TOKEN, APP_SECRET, appsecret_proof(APP_SECRET, TOKEN), *page_tokens]
+    assert len(secrets) > 4 and not [s for s in secrets if s in text]
 
 
 def test_token_sent_as_bearer_header_not_in_urls(sandbox):
@@ -276,7 +295,9 @@ def test_check_is_clean_for_a_good_token(sandbox):
 
 
 def test_check_reports_a_rejected_token_once(meta_sandbox):
-    sandbox = meta_sandbox(token="EAAsomeoneelse000000")
+    data = business()
+    del data["tokens"][TOKEN]
+    sandbox = meta_sandbox(data, token="EAAsomeoneelse000000")
     problems = sandbox.connector().check()
     assert len(problems) == 1 and "token rejected" in problems[0] and TOKEN not in problems[0]
 
@@ -287,7 +308,30 @@ def test_check_reports_missing_scopes_and_expiry(meta_sandbox):
     data["tokens"][TOKEN].update(scopes=["business_management", "ads_management"], expires_at=soon)
     problems = meta_sandbox(data).connector().check()
     assert problems[0] == f"{PLATFORM}: the token lacks permission(s): pages_show_list, pages_read_engagement"
-    assert problems[1].startswith(f"{PLATFORM}: the token expires on ")
+    assert problems[1].startswith(f"{PLATFORM}: the token lacks pages_manage_metadata: Page assignees")
+    assert problems[2].startswith(f"{PLATFORM}: token self expires on ")
+
+
+def test_check_wants_pages_manage_metadata_unless_page_roles_are_declared_unread(meta_sandbox):
+    data = business()
+    data["tokens"][TOKEN]["scopes"].remove("pages_manage_metadata")
+    sandbox = meta_sandbox(data)
+    (problem,) = sandbox.connector().check()
+    assert "pages_manage_metadata" in problem and "options.page_roles" in problem
+    declared = sandbox.connector(options={"page_roles": False}).check()
+    assert not [p for p in declared if "pages_manage_metadata" in p]
+
+
+def test_page_tokens_are_listed_once_per_fetch_for_assignees_roles_and_agencies(sandbox):
+    snap = sandbox.connector().fetch(now=NOW)
+    assert sandbox.paths().count("/me/accounts") == 1
+    assert {"/5001/assigned_users", "/5001/roles", "/5001/agencies"} <= set(sandbox.paths())
+    assert snap.complete, snap.incomplete_scopes
+
+
+def test_page_roles_option_is_typed(meta_sandbox):
+    with pytest.raises(ConfigError, match="page_roles"):
+        meta_sandbox(business()).connector(options={"page_roles": "sometimes"})
 
 
 def test_check_without_business_id_is_a_config_problem(sandbox):

@@ -49,6 +49,7 @@ def test_lookup_without_instagram_walk_makes_no_assigned_users_call(sandbox):
     assert grants_of(snap) == {
         ("2001", None): ("ADMIN", True),
         ("2001", "5001"): ("ADVERTISE+ANALYZE+CREATE_CONTENT+MANAGE+MODERATE", True),
+        ("2001", "5002"): ("MANAGE", True),
         ("2001", "act_6001"): ("ADVERTISE+ANALYZE+MANAGE", True),
         ("2001", "8501"): ("FULL_CONTROL", True),
     }

@@ -9,7 +9,7 @@ import pytest
 from auditor.connectors.meta import mapping
 from auditor.model import Account, AccountKind
 
-# Written out from docs/platform-apis.md 1.3 (not derived from the module under test).
+# Written out from docs/platforms/meta.md (not derived from the module under test).
 PAGE_TASKS = [
     "ADVERTISE", "ANALYZE", "CASHIER_ROLE", "CREATE_CONTENT", "GLOBAL_STRUCTURE_MANAGEMENT", "MANAGE",
     "MANAGE_JOBS", "MANAGE_LEADS", "MESSAGING", "MODERATE", "MODERATE_COMMUNITY", "PAGES_MESSAGING",

@@ -17,6 +17,7 @@ PLATFORM = "kwiatek-pinterest"
 TOKEN = "pina_TESTtoken0123456789abcdefghij"
 BUSINESS_ID = "729090764583391194"
 PROFILE, ADS, CATALOG, GROUP = "549755885175", "549755885176", "549755885177", "549755885178"
+SHARED = "549755885179"  # an ad account another business shared with us
 
 
 def _member(uid: str, username: str, email: str | None, roles: list[str], created: int, **extra: Any) -> dict:
@@ -35,44 +36,57 @@ def _invite(iid: str, email: str, status: str, sent_ms: int, kind: str = "MEMBER
 BASE: dict[str, Any] = {
     "business": {"id": BUSINESS_ID, "name": "kwiatek"},
     "members": [
-        _member("1001", "anna", "anna@kwiatek.example", ["BIZ_ADMIN"], 1_672_531_200),
-        _member("1002", "ben", "ben@kwiatek.example", ["EMPLOYEE"], 1_680_000_000,
+        _member("1001", "anna", "anna@kwiatek.example", ["BIZ_ADMIN"], 1_672_531_200_000),
+        _member("1002", "ben", "ben@kwiatek.example", ["EMPLOYEE"], 1_680_000_000_000,
                 created_by_user={"id": "1001", "username": "anna", "email": "anna@kwiatek.example"},
                 assets_summary={"ad_accounts": [{"id": ADS, "permissions": ["ANALYST"]}], "profiles": []}),
-        _member("1003", "cara.pins", "cara.pins@gmail.example", ["EMPLOYEE"], 1_690_000_000),
-        _member("1004", "dan", "dan@kwiatek.example", ["EMPLOYEE", "SUPERVISOR"], 1_695_000_000),
-        _member("1005", "eve", "eve@kwiatek.example", ["EMPLOYEE"], 1_696_000_000),
-        _member("1006", "fred", "fred@kwiatek.example", ["EMPLOYEE"], 1_697_000_000),
-        _member("1007", "gina", "gina@kwiatek.example", ["EMPLOYEE"], 1_698_000_000),
+        _member("1003", "cara.pins", "cara.pins@gmail.example", ["EMPLOYEE"], 1_690_000_000_000),
+        _member("1004", "dan", "dan@kwiatek.example", ["EMPLOYEE", "SUPERVISOR"], 1_695_000_000_000),
+        _member("1005", "eve", "eve@kwiatek.example", ["EMPLOYEE"], 1_696_000_000_000),
+        _member("1006", "fred", "fred@kwiatek.example", ["EMPLOYEE"], 1_697_000_000_000),
+        _member("1007", "gina", "gina@kwiatek.example", ["EMPLOYEE"], 1_698_000_000_000),
     ],
     "system_users": [
-        _member("2001", "catalog_feed", None, ["EMPLOYEE"], 1_700_000_000,
+        _member("2001", "catalog_feed", None, ["EMPLOYEE"], 1_700_000_000_000,
                 created_by_user={"id": "1001", "username": "anna", "email": None}),
     ],
     "assets": [
-        {"asset_id": PROFILE, "asset_type": "PROFILE", "permissions": ["OWNER"], "members": [
+        {"asset_id": PROFILE, "asset_type": "PROFILE", "members": [
             {"user_id": "1001", "permissions": ["ADMIN"]},
             {"user_id": "1002", "permissions": ["PROFILE_PUBLISHER", "ANALYST"]},
             {"user_id": "1003", "permissions": ["PROFILE_PUBLISHER"]},
             {"user_id": "9001", "permissions": ["ANALYST"], "user": {"id": "9001", "username": "partner.person",
                                                                       "email": "p@agency.example"}},
         ]},
-        {"asset_id": ADS, "asset_type": "AD_ACCOUNT", "permissions": ["OWNER"], "members": [
+        {"asset_id": ADS, "asset_type": "AD_ACCOUNT", "members": [
             {"user_id": "1001", "permissions": ["ADMIN", "FINANCE_MANAGER"]},
             {"user_id": "1002", "permissions": ["ANALYST"]},
             {"user_id": "1004", "permissions": ["CAMPAIGN_MANAGER", "BUDGET_TSAR"]},
             {"user_id": "1005", "permissions": ["AUDIENCE_MANAGER"]},
             {"user_id": "1006", "permissions": ["FINANCE_VIEW", "FINANCE_EDIT"]},
         ]},
-        {"asset_id": CATALOG, "asset_type": "CATALOG", "permissions": ["OWNER"],
+        {"asset_id": CATALOG, "asset_type": "CATALOG",
          "catalog_info": {"catalog_id": CATALOG, "name": "Flowers"}, "members": [
              {"user_id": "1007", "permissions": ["CATALOGS_MANAGER"]},
              {"user_id": "1005", "permissions": ["CATALOGS_VIEWER"]},
              {"user_id": "2001", "permissions": ["CATALOGS_MANAGER"]},
          ]},
-        {"asset_id": GROUP, "asset_type": "HOLOGRAM", "permissions": ["OWNER"], "members": [
+        {"asset_id": GROUP, "asset_type": "ASSET_GROUP", "asset_group_info": {
+            "asset_group_name": "Spring", "asset_group_types": ["BRAND"]}, "members": [
             {"user_id": "1001", "permissions": ["OWNER"]},
         ]},
+        {"asset_id": SHARED, "asset_type": "AD_ACCOUNT", "shared_with_us": True, "members": []},
+    ],
+    "partners": [
+        {"id": "8001", "user": {"id": "8001", "username": "pixel_agency", "email": None},
+         "business_roles": ["PARTNER"], "created_time": 1_700_000_000_000, "is_shared_partner": False,
+         "partner_type": "INTERNAL", "assets": [
+             {"asset_id": ADS, "permissions": ["CAMPAIGN_MANAGER"]}, {"asset_id": PROFILE, "permissions": ["ADMIN"]},
+             {"asset_id": SHARED, "permissions": ["ANALYST"]}]},
+        {"id": "8002", "user": {"id": "8002", "username": "client_co", "email": None},
+         "business_roles": ["PARTNER"], "created_time": 1_700_000_000_000, "is_shared_partner": True,
+         "partner_type": "EXTERNAL", "assets": [{"asset_id": "777", "asset_type": "AD_ACCOUNT",
+                                                  "permissions": ["ANALYST"]}]},
     ],
     "invites": [
         _invite("3001", "oli@kwiatek.example", "PENDING", 1_700_000_000_000),
@@ -95,7 +109,7 @@ def business() -> dict[str, Any]:
 def many_members(count: int) -> dict[str, Any]:
     """The base business with ``count`` extra employees (for paging)."""
     data = business()
-    data["members"] += [_member(str(5000 + i), f"u{i}", f"u{i}@kwiatek.example", ["EMPLOYEE"], 1_700_000_000)
+    data["members"] += [_member(str(5000 + i), f"u{i}", f"u{i}@kwiatek.example", ["EMPLOYEE"], 1_700_000_000_000)
                         for i in range(count)]
     return data
 

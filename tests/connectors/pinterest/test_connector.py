@@ -20,6 +20,7 @@ from tests.connectors.pinterest.conftest import (
     GROUP,
     PLATFORM,
     PROFILE,
+    SHARED,
     TOKEN,
     business,
     many_members,
@@ -45,7 +46,10 @@ def test_fetch_members_system_users_and_live_invites(sandbox):
         PLATFORM, "pinterest", BUSINESS_ID, None)
     accounts = {a.account_id: a for a in snap.accounts}
     assert list(accounts) == ["1001", "1002", "1003", "1004", "1005", "1006", "1007", "2001", "invite:3001",
-                              "invite:3006", "9001"]
+                              "invite:3006", "8001", "9001"]
+    agency = accounts["8001"]
+    assert (agency.kind, agency.name, agency.created_at) == (
+        AccountKind.PARTNER, "pixel_agency", datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC))
     assert accounts["2001"].kind == AccountKind.SYSTEM_USER and accounts["2001"].created_by == "1001"
     assert accounts["1003"].emails == ("cara.pins@gmail.example",)
     assert (accounts["invite:3001"].state, accounts["invite:3006"].state) == ("pending", "on_hold")
@@ -76,11 +80,13 @@ def test_fetch_business_and_asset_grants(sandbox):
         ("1006", ADS): ("FINANCE_EDIT+FINANCE_VIEW", False),
         ("1007", CATALOG): ("CATALOGS_MANAGER", False), ("1005", CATALOG): ("CATALOGS_VIEWER", False),
         ("2001", CATALOG): ("CATALOGS_MANAGER", False), ("1001", GROUP): ("OWNER", True),
-    }
+        ("8001", PROFILE): ("ADMIN", True), ("8001", ADS): ("CAMPAIGN_MANAGER", False),
+    }  # the partner holds SHARED too, but an asset shared with us lists no partner (documented)
     unknown = next(g for g in snap.grants if g.account_id == "1004" and g.asset_id == ADS)
     assert unknown.raw["unknown_permissions"] == ["BUDGET_TSAR"]
     kinds = {a.asset_id: a.kind for a in snap.assets}
-    assert kinds == {PROFILE: "profile", ADS: "ad_account", CATALOG: "catalog", GROUP: "hologram"}
+    assert kinds == {PROFILE: "profile", ADS: "ad_account", SHARED: "ad_account", CATALOG: "catalog",
+                     GROUP: "asset_group"}
 
 
 def test_fetch_pages_with_bookmarks(pinterest_sandbox):
@@ -112,13 +118,14 @@ def test_missing_scope_names_the_permission(pinterest_sandbox):
         sandbox.connector().fetch(now=NOW)
     assert str(caught.value).startswith(f"{PLATFORM}: missing permission") and "biz_access:read" in str(caught.value)
     problems = sandbox.connector().check()
-    assert len(problems) == 3 and all("biz_access:read" in p for p in problems)
+    assert len(problems) == 4 and all("biz_access:read" in p for p in problems)
 
 
 def test_permission_error_on_an_asset_is_recorded(sandbox):
     sandbox.faults.add("permission", f"/assets/{ADS}/members")
     snap = sandbox.connector().fetch(now=NOW)
     assert not snap.complete and len(snap.errors) == 1 and "biz_access:read" in snap.errors[0]
+    assert list(snap.incomplete_scopes) == [f"asset:{ADS}"]
     assert ("1001", PROFILE) in grants(snap)
 
 
@@ -126,7 +133,7 @@ def test_transient_429_and_5xx_are_absorbed(sandbox):
     sandbox.faults.add("429", "/members", times=2)
     sandbox.faults.add("503", "/invites", times=1)
     snap = sandbox.connector().fetch(now=NOW)
-    assert snap.complete and len(snap.grants) == 23
+    assert snap.complete and len(snap.grants) == 25
 
 
 def test_persistent_429_on_members_fails_the_fetch(sandbox):
@@ -155,7 +162,8 @@ def test_persistent_429_on_invites_is_recorded(sandbox):
 def test_bad_answer_on_one_asset_marks_the_snapshot_partial(sandbox, kind, expected):
     sandbox.faults.add(kind, f"/assets/{CATALOG}/members", times=None)
     snap = sandbox.connector().fetch(now=NOW)
-    assert not snap.complete and len(snap.errors) == 2 and all(expected in e for e in snap.errors)
+    assert not snap.complete and list(snap.incomplete_scopes) == [f"asset:{CATALOG}"]
+    assert all(expected in e for e in snap.errors)
     assert not [k for k in grants(snap) if k[1] == CATALOG]
     assert ("1001", PROFILE) in grants(snap)
 
@@ -168,8 +176,35 @@ def test_bad_answer_on_members_fails_the_fetch(sandbox, kind):
     assert f"GET /businesses/{BUSINESS_ID}/members" in str(caught.value)
 
 
+def test_every_asset_type_is_listed(sandbox):
+    snap = sandbox.connector().fetch(now=NOW)
+    assert [(a.asset_id, a.kind, a.name) for a in snap.assets] == [
+        (ADS, "ad_account", None), (SHARED, "ad_account", None), (PROFILE, "profile", None),
+        (CATALOG, "catalog", "Flowers"), (GROUP, "asset_group", "Spring")]
+    calls = sandbox.emulator.requests
+    listed = [r.params.get("asset_type") for r in calls if r.path == f"/businesses/{BUSINESS_ID}/assets"]
+    assert sorted(listed) == ["AD_ACCOUNT", "ASSET_GROUP", "CATALOG", "PROFILE"]  # one page each (page_size 3)
+    assert [r.params for r in calls if r.path == f"/businesses/{BUSINESS_ID}/partners"] == [
+        {"partner_type": "INTERNAL", "page_size": "3"}]
+
+
+def test_failed_asset_partners_fail_only_that_asset(sandbox):
+    sandbox.faults.add("500", f"/assets/{PROFILE}/partners", times=None)
+    snap = sandbox.connector().fetch(now=NOW)
+    assert list(snap.incomplete_scopes) == [f"asset:{PROFILE}"]
+    assert ("8001", ADS) in grants(snap) and ("8001", PROFILE) not in grants(snap)
+
+
+def test_failed_partner_list_fails_the_tenant_scope(sandbox):
+    sandbox.faults.add("500", f"/businesses/{BUSINESS_ID}/partners", times=None)
+    snap = sandbox.connector().fetch(now=NOW)
+    assert list(snap.incomplete_scopes) == ["tenant"]
+    partner = next(a for a in snap.accounts if a.account_id == "8001")  # still found as an asset's holder
+    assert (partner.kind, partner.raw["source"]) == (AccountKind.PARTNER, "asset_partners")
+
+
 def test_failed_asset_list_keeps_members(sandbox):
-    sandbox.faults.add("missing_data", f"/businesses/{BUSINESS_ID}/assets", times=1)
+    sandbox.faults.add("missing_data", f"/businesses/{BUSINESS_ID}/assets", times=None)
     snap = sandbox.connector().fetch(now=NOW)
     assert not snap.complete and snap.assets == [] and ("1001", None) in grants(snap)
 
@@ -197,7 +232,7 @@ def test_config_and_check(sandbox):
     assert sandbox.connector(tenant_id="1").check() == [
         f"{PLATFORM}: missing permission: Not authorized to access the business. (code 403); needs scope "
         f"biz_access:read, and the token's user must be an admin (BIZ_ADMIN) or member of the business with "
-        f"access to its assets (GET /businesses/1/{path})" for path in ("members", "invites", "assets")]
+        f"access to its assets (GET /businesses/1/{path})" for path in ("members", "invites", "assets", "partners")]
 
 
 def test_check_reports_a_rejected_token_once(pinterest_sandbox):

@@ -100,15 +100,18 @@ def test_invitation_account_uses_milliseconds():
 def test_assets_and_unknown_types():
     catalog = asset_from(BASE["assets"][2])
     assert (catalog.kind, catalog.name) == ("catalog", "Flowers")
-    odd = asset_from(BASE["assets"][3])
+    group = asset_from(BASE["assets"][3])
+    assert (group.kind, group.name) == ("asset_group", "Spring")  # the name field is asset_group_name
+    odd = asset_from({"asset_id": "1", "asset_type": "HOLOGRAM"})
     assert (odd.kind, odd.raw["unknown_asset_type"]) == ("hologram", "HOLOGRAM")
 
 
 @pytest.mark.parametrize(("value", "expected"), [
-    (1_672_531_200, datetime(2023, 1, 1, tzinfo=UTC)), (1_672_531_200_000, datetime(2023, 1, 1, tzinfo=UTC)),
+    (1_672_531_200_000, datetime(2023, 1, 1, tzinfo=UTC)), (1_672_531_200, datetime(1970, 1, 20, 8, 35, 31, 200000,
+                                                                                  tzinfo=UTC)),
     (0, None), (None, None), ("1672531200", None), (True, None),
 ])
-def test_epoch_time_seconds_or_milliseconds(value, expected):
+def test_epoch_time_is_milliseconds(value, expected):
     assert epoch_time(value) == expected
 
 

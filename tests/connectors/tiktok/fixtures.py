@@ -56,7 +56,16 @@ def business_center() -> dict[str, Any]:
                 _on(ada, store_role="MANAGER"), _on(ben, store_role="AD_PROMOTION")]},
             {"asset_id": "8401", "asset_name": "Test Pixel", "asset_type": "PIXEL", "pixel_code": "CTEST",
              "members": []},
-            {"asset_id": "8501", "asset_name": "Test Leads", "asset_type": "LEAD", "members": []},
+            {"asset_id": "8501", "asset_name": "Test Leads", "asset_type": "LEAD", "members": [
+                _on(ada, form_library_role="ADMIN")]},
+        ],
+        "partners": [
+            {"bc_id": "7900", "bc_name": "Pixel Agency BC", "shared": [], "assets": [
+                {"asset_type": "ADVERTISER", "asset_id": "8001", "advertiser_role": "OPERATOR"},
+                {"asset_type": "CATALOG", "asset_id": "8101", "catalog_role": "ADMIN"},
+                {"asset_type": "PIXEL", "asset_id": "8401"}]},
+            {"bc_id": "7901", "bc_name": "Client BC", "assets": [],
+             "shared": [{"asset_id": "9901", "asset_name": "Client Ads", "asset_type": "ADVERTISER"}]},
         ],
         "changelog": [
             {"time": "2026-03-14 09:30:00", "activity_type": "ACCOUNT", "operator_id": "7001",

@@ -42,7 +42,8 @@ def test_fetch_tenant_members_and_invitations(sandbox):
         PLATFORM, "tiktok", BC_ID, "Kwiatek Test BC")
     assert snap.tenant.two_factor_required is None and snap.tenant.raw["caller_user_role"] == "ADMIN"
     accounts = {a.account_id: a for a in snap.accounts}
-    assert list(accounts) == ["7001", "7002", "7003", "7004", "invite:eve@kwiatek.example", "7008", "7010"]
+    assert list(accounts) == ["7001", "7002", "7003", "7004", "invite:eve@kwiatek.example", "7008", "7010", "7900",
+                              "7901"]
     assert all(a.two_factor is None for a in snap.accounts)  # TikTok does not expose 2FA
     eve = accounts["invite:eve@kwiatek.example"]
     assert (eve.kind, eve.state, eve.emails, eve.created_at) == (
@@ -72,20 +73,57 @@ def test_fetch_assets_and_every_asset_role(sandbox):
         ("8301", "tiktok_shop", "Test Shop"), ("8201", "tiktok_account", "@kwiatek.test"),
         ("8401", "pixel", "Test Pixel"), ("8501", "lead_library", "Test Leads")]
     assert "members" not in snap.assets[0].raw
-    on_assets = {(a, asset, r): g.privileged for (a, asset, r), g in grant_map(snap).items() if asset}
+    on_assets = {(a, asset, r): g.privileged for (a, asset, r), g in grant_map(snap).items()
+                 if asset and a.startswith("70")}
     assert on_assets == {
         ("7001", "8001", "ADMIN"): True, ("7002", "8001", "OPERATOR"): False, ("7003", "8001", "ANALYST"): False,
         ("7004", "8001", "SUPERVISOR"): False, ("7010", "8001", "OPERATOR"): False,
-        ("7001", "8101", "ADMIN"): True, ("7002", "8101", "AD_PROMOTE"): False,
-        ("7001", "8301", "MANAGER"): True, ("7002", "8301", "AD_PROMOTION"): False,
-        ("7003", "8201", "LIVE+POST"): False, ("7002", "8201", "DIRECT_MESSAGE+DUET"): False,
-        ("7008", "8201", "NO_ROLE"): False,
+        ("7001", "8101", "ADMIN"): True, ("7002", "8101", "AD_PROMOTE"): False, ("7001", "8501", "ADMIN"): True,
     }
-    grants = grant_map(snap)
-    assert grants[("7004", "8001", "SUPERVISOR")].raw["unknown_role"] == "SUPERVISOR"
-    assert grants[("7002", "8201", "DIRECT_MESSAGE+DUET")].raw["unknown_role"] == ["DUET"]
+    assert grant_map(snap)[("7004", "8001", "SUPERVISOR")].raw["unknown_role"] == "SUPERVISOR"
     member_calls = sandbox.requests("/bc/asset/member/get/")
-    assert sorted(r.params["asset_id"] for r in member_calls) == ["8001", "8101", "8201", "8301"]
+    assert sorted((r.params["asset_type"], r.params["asset_id"], r.params["page_size"]) for r in member_calls) == [
+        ("ADVERTISER", "8001", "20"), ("CATALOG", "8101", "20"), ("LEAD", "8501", "20")]
+
+
+def test_fetch_partners_and_the_assets_shared_with_them(sandbox):
+    snap = sandbox.connector().fetch(now=NOW)
+    assert snap.complete, snap.errors
+    partners = [(a.account_id, a.kind, a.name) for a in snap.accounts if a.kind == AccountKind.PARTNER]
+    assert partners == [("7900", AccountKind.PARTNER, "Pixel Agency BC"), ("7901", AccountKind.PARTNER, "Client BC")]
+    held = {(a, asset, r): g.privileged for (a, asset, r), g in grant_map(snap).items() if a.startswith("79")}
+    assert held == {("7900", "8001", "OPERATOR"): False, ("7900", "8101", "ADMIN"): True,
+                    ("7900", "8401", "UNKNOWN"): False}  # the client's own assets shared with us grant nothing
+    shares = {(r.params["partner_id"], r.params["asset_type"], r.params["share_type"])
+              for r in sandbox.requests("/bc/partner/asset/get/")}
+    assert shares == {(p, t, "SHARING") for p in ("7900", "7901") for t in ("ADVERTISER", "CATALOG")}
+    assert sorted(r.params["asset_type"] for r in sandbox.requests("/bc/asset/partner/get/")) == ["LEAD", "PIXEL"]
+
+
+def test_failed_asset_members_fail_only_that_asset(sandbox):
+    sandbox.faults.add("503", "/bc/asset/member/get/", times=None)
+    sandbox.faults.add("503", "/bc/asset/partner/get/", times=None)
+    snap = sandbox.connector().fetch(now=NOW)
+    assert not snap.complete
+    assert sorted(snap.incomplete_scopes) == ["asset:8001", "asset:8101", "asset:8401", "asset:8501"]
+    assert "server error 503 after 3 attempts" in snap.incomplete_scopes["asset:8001"]
+    assert len(snap.accounts) == 8  # 7010, known only as an asset member, is unread
+    assert ("7900", "8001") in {(g.account_id, g.asset_id) for g in snap.grants}
+
+
+def test_failed_partner_assets_fail_only_that_partner(sandbox):
+    sandbox.faults.add("500", "/bc/partner/asset/get/", times=None)
+    snap = sandbox.connector().fetch(now=NOW)
+    assert set(snap.incomplete_scopes) == {"account:7900", "account:7901"}
+    assert {a.account_id for a in snap.accounts} >= {"7900", "7901"}
+    assert ("7900", "8401") in {(g.account_id, g.asset_id) for g in snap.grants}  # the pixel was still read
+
+
+def test_failed_partner_list_fails_the_tenant_scope(sandbox):
+    sandbox.faults.add("500", "/bc/partner/get/", times=None)
+    snap = sandbox.connector().fetch(now=NOW)
+    assert list(snap.incomplete_scopes) == ["tenant"]
+    assert [a.account_id for a in snap.accounts][7:] == ["7900"]  # still found as the pixel's holder
 
 
 def test_fetch_changelog_as_events(sandbox):
@@ -148,7 +186,7 @@ def test_missing_changelog_permission_is_recorded(tiktok_sandbox):
     assert not snap.complete and snap.events == [] and snap.activity_since is None
     (error,) = snap.errors
     assert error.startswith(f"{PLATFORM}: missing permission") and "'Ads Management > Change Log'" in error
-    assert len(snap.accounts) == 7  # everything else was read
+    assert len(snap.accounts) == 9  # everything else was read
 
 
 def test_business_center_the_token_cannot_see(sandbox):
@@ -160,7 +198,7 @@ def test_business_center_the_token_cannot_see(sandbox):
 def test_rate_limit_backs_off_then_succeeds(sandbox, kind):
     sandbox.faults.add(kind, "/bc/member/get/")
     snap = sandbox.connector().fetch(now=NOW)
-    assert snap.complete and len(snap.accounts) == 7
+    assert snap.complete and len(snap.accounts) == 9
     assert len(sandbox.requests("/bc/member/get/")) == 2
 
 
@@ -200,9 +238,9 @@ def test_server_errors_are_retried(sandbox):
 def test_persistent_server_error_on_asset_members_is_recorded(sandbox):
     sandbox.faults.add("503", "/bc/asset/member/get/", times=None)
     snap = sandbox.connector().fetch(now=NOW)
-    assert not snap.complete and len(snap.errors) == 4
+    assert not snap.complete and set(snap.incomplete_scopes) == {"asset:8001", "asset:8101", "asset:8501"}
     assert all("server error 503 after 3 attempts: GET /bc/asset/member/get/" in e for e in snap.errors)
-    assert not any(g.asset_id for g in snap.grants)
+    assert not any(g.asset_id for g in snap.grants if g.account_id.startswith("70"))
 
 
 def test_other_envelope_errors_fail_without_retry(sandbox):

@@ -11,8 +11,8 @@ from auditor.connectors.tiktok.mapping import (
     ASSET_KINDS,
     CATALOG_ROLES,
     FINANCE_ROLES,
-    STORE_ROLES,
-    TT_ACCOUNT_ROLES,
+    FORM_LIBRARY_ROLES,
+    MEMBER_ROLE_FIELDS,
     USER_ROLES,
     asset_from,
     asset_grant,
@@ -22,6 +22,8 @@ from auditor.connectors.tiktok.mapping import (
     member_key,
     normalised_action,
     parse_time,
+    partner_account,
+    shared_asset_grant,
     tenant_from,
 )
 from auditor.model import AccountKind
@@ -32,8 +34,8 @@ def test_role_tables_match_the_documented_enums():
     assert FINANCE_ROLES == {"MANAGER": True, "ANALYST": False}
     assert ADVERTISER_ROLES == {"ADMIN": True, "OPERATOR": False, "ANALYST": False}
     assert CATALOG_ROLES == {"ADMIN": True, "AD_PROMOTE": False}
-    assert STORE_ROLES == {"MANAGER": True, "AD_PROMOTION": False}
-    assert TT_ACCOUNT_ROLES == {"DIRECT_MESSAGE": False, "LIVE": False, "POST": False}
+    assert FORM_LIBRARY_ROLES == {"ADMIN": True}
+    assert set(MEMBER_ROLE_FIELDS) == {"ADVERTISER", "CATALOG", "LEAD"}  # what /bc/asset/member/get/ accepts
     assert set(ASSET_KINDS) >= {"ADVERTISER", "CATALOG", "DOMAIN", "LEAD", "PIXEL", "STOREFRONT", "TIKTOK_SHOP",
                                 "TT_ACCOUNT"}
 
@@ -90,7 +92,7 @@ def test_missing_role_is_unknown_not_privileged():
 
 @pytest.mark.parametrize(("asset_type", "field", "table"), [
     ("ADVERTISER", "advertiser_role", ADVERTISER_ROLES), ("CATALOG", "catalog_role", CATALOG_ROLES),
-    ("TIKTOK_SHOP", "store_role", STORE_ROLES)])
+    ("LEAD", "form_library_role", FORM_LIBRARY_ROLES)])
 def test_every_single_asset_role(asset_type, field, table):
     for role, privileged in table.items():
         grant = asset_grant(asset_type, "a1", "u1", {field: role})
@@ -100,12 +102,12 @@ def test_every_single_asset_role(asset_type, field, table):
     assert (strange.role, strange.privileged, strange.raw["unknown_role"]) == ("EMPEROR", False, "EMPEROR")
 
 
-def test_tiktok_account_roles_are_a_list():
-    grant = asset_grant("TT_ACCOUNT", "a", "u", {"tt_account_roles": ["POST", "DIRECT_MESSAGE", "POST"]})
-    assert (grant.role, grant.privileged, grant.raw) == (
-        "DIRECT_MESSAGE+POST", False, {"tt_account_roles": ["DIRECT_MESSAGE", "POST"]})
-    empty = asset_grant("TT_ACCOUNT", "a", "u", {"tt_account_roles": []})
-    assert (empty.role, empty.raw["unknown_role"]) == ("NO_ROLE", None)
+def test_partner_business_center_is_a_partner_account():
+    account = partner_account({"bc_id": "77", "bc_name": "Pixel Agency"})
+    assert (account.account_id, account.kind, account.name) == ("77", AccountKind.PARTNER, "Pixel Agency")
+    assert partner_account({"bc_name": "no id"}) is None
+    grant = shared_asset_grant("px1", "77")
+    assert (grant.account_id, grant.asset_id, grant.role, grant.privileged) == ("77", "px1", "UNKNOWN", False)
 
 
 def test_tenant_and_assets():

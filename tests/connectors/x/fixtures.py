@@ -1,4 +1,4 @@
-"""Small XAdsData dicts in the Ads API v12 shapes (docs/platform-apis.md section 4) for the X tests."""
+"""Small XAdsData dicts in the Ads API v12 shapes (docs/platforms/x.md) for the X tests."""
 
 from __future__ import annotations
 

@@ -104,7 +104,7 @@ def test_a_401_fault_raises_auth_error(sandbox):
 
 
 def test_a_missing_permission_names_what_to_grant(sandbox):
-    sandbox.faults.add("permission", "promotable_users", times=None)
+    sandbox.faults.add("permission", "/accounts/", times=None)  # no ads account can be read at all
     with pytest.raises(ConnectorPermissionError) as info:
         sandbox.connector().fetch(now=NOW)
     message = str(info.value)
@@ -112,11 +112,13 @@ def test_a_missing_permission_names_what_to_grant(sandbox):
     assert "/accounts/" in message
 
 
-def test_an_ads_account_the_caller_cannot_see_is_a_permission_error(sandbox):
-    data_account = sandbox.emulator.accounts[OTHER_ACCOUNT]
-    data_account["users"] = []
-    with pytest.raises(ConnectorPermissionError, match="ANALYST"):
-        sandbox.connector().fetch(now=NOW)
+def test_an_ads_account_the_caller_cannot_see_fails_its_scope_and_check_says_what_to_grant(sandbox):
+    sandbox.emulator.accounts[OTHER_ACCOUNT]["users"] = []
+    snap = sandbox.connector().fetch(now=NOW)
+    assert list(snap.incomplete_scopes) == [f"asset:{OTHER_ACCOUNT}"] and len(snap.errors) == 3  # its three reads
+    assert (OWNER, AD_ACCOUNT, "FULL") in grants_of(snap)
+    problems = sandbox.connector(options={"ad_account_ids": [OTHER_ACCOUNT]}).check()
+    assert len(problems) == 1 and "ANALYST" in problems[0] and OTHER_ACCOUNT in problems[0]
 
 
 def test_429_backs_off_by_the_account_reset_header_then_succeeds(sandbox):
