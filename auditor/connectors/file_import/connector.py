@@ -20,8 +20,8 @@ and must match the ``platform`` column),
 Evidence: the file's SHA-256, size and modification time are in ``Tenant.raw`` and in every account's,
 asset's and grant's ``raw`` (with the lines they come from). Capabilities follow the columns present: a
 ``two_factor`` column means per-user 2FA is known, ``last_activity`` means activity is, ``email`` means
-emails are. A file with any bad row raises ``ConnectorError`` naming the file and every bad line (up to 20):
-nothing partial is used.
+emails are. The export streams (a CSV is never held whole) and is normalised row by row. A file with any bad
+row raises ``ConnectorError`` naming the file and every bad line (up to 20): nothing partial is used.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from typing import Any, Literal, Self
 from pydantic import Field
 
 from auditor.connectors.base import Connector, ConnectorOptions, register
-from auditor.connectors.file_import.reader import MAX_ROWS, ExportError, ExportFile, Problem, read_export
-from auditor.connectors.file_import.rows import ImportRow, parse_rows
+from auditor.connectors.file_import.reader import MAX_ROWS, ExportError, ExportStream, Problem, stream_export
+from auditor.connectors.file_import.rows import ImportRow, iter_rows
 from auditor.connectors.file_import.vocabulary import (
     ASSET_KINDS,
     INVITATION_STATES,
@@ -91,32 +91,39 @@ class ImportConnector(Connector):
 
     # -- reading ---------------------------------------------------------------------------------------
 
-    def _read(self, now: datetime) -> tuple[ImportOptions, ExportFile, list[ImportRow], int]:
+    def _read(self, now: datetime) -> tuple[ExportStream, _Normalised]:
         options = self.options
         path = self.path()
         try:
-            export = read_export(path, fmt=options.format, delimiter=options.delimiter, max_bytes=options.max_bytes,
-                                 max_rows=options.max_rows)
-            required = set(REQUIRED)
-            if not options.platform_kind:
-                required.add("platform")
-            if not self.settings.tenant_id:
-                required.add("tenant")
-            missing = sorted(required - set(export.columns))
-            if missing:
-                raise ExportError(path, [Problem(1, None, f"missing column(s) {', '.join(missing)} (platform_kind "
-                                                          "and tenant_id in the platform entry can stand in for "
-                                                          "the platform and tenant columns)")])
-            rows, skipped, problems = parse_rows(export.records, now, platform_kind=options.platform_kind,
-                                                 tenant_id=self.settings.tenant_id)
+            with stream_export(path, fmt=options.format, delimiter=options.delimiter, max_bytes=options.max_bytes,
+                               max_rows=options.max_rows) as export:
+                required = set(REQUIRED)
+                if not options.platform_kind:
+                    required.add("platform")
+                if not self.settings.tenant_id:
+                    required.add("tenant")
+                missing = sorted(required - set(export.columns))
+                if missing:
+                    for _ in export.records():  # a bad line of the file is reported before a missing column
+                        pass
+                    raise ExportError(path, [Problem(1, None, f"missing column(s) {', '.join(missing)} "
+                                                              "(platform_kind and tenant_id in the platform entry "
+                                                              "can stand in for the platform and tenant columns)")])
+                problems: list[Problem] = []
+                out = _Normalised(options, str(path))
+                for row in iter_rows(export.records(), now, platform_kind=options.platform_kind,
+                                     tenant_id=self.settings.tenant_id, problems=problems, counts=out.counts):
+                    if not problems:  # nothing of a bad file is used: stop building at its first problem
+                        out.add(row)
             if problems:
                 raise ExportError(path, problems)
-            if not rows:
+            if not out.grants:
                 wanted = f" for tenant {self.settings.tenant_id!r}" if self.settings.tenant_id else ""
                 raise ExportError(path, [Problem(None, None, f"no account rows{wanted}")])
         except ExportError as exc:
             raise ConnectorError(self.name, str(exc)) from None
-        return options, export, rows, skipped
+        out.finish(export.sha256)
+        return export, out
 
     def check(self) -> list[str]:
         """Read and validate the export; return its problems (empty when it is usable)."""
@@ -128,13 +135,10 @@ class ImportConnector(Connector):
 
     def fetch(self, *, now: datetime, events_since: datetime | None = None) -> TenantSnapshot:
         """The export as a snapshot (complete: a bad file raises instead of giving part of it)."""
-        options, export, rows, skipped = self._read(now)
-        kind = (options.platform_kind or rows[0].platform or "").lower() or None
+        export, out = self._read(now)
+        options, kind = self.options, out.kind
         evidence = {"file": str(export.path), "sha256": export.sha256}
-        table = {role_key(k): v for k, v in ROLE_TABLES.get(kind or "", {}).items()}
-        table.update({role_key(k): v for k, v in options.role_privileges.items()})
-        asset_kind = options.asset_kind or ASSET_KINDS.get(kind or "", "asset")
-        tenant_id = self.settings.tenant_id or rows[0].tenant or self.name
+        tenant_id = self.settings.tenant_id or out.tenant or self.name
         columns = set(export.columns)
         snap = TenantSnapshot(
             platform=self.name,
@@ -144,8 +148,8 @@ class ImportConnector(Connector):
                 two_factor_required=None,
                 raw={"source": "import", **evidence, "size": export.size, "format": export.format,
                      "modified": export.modified.isoformat() if export.modified else None,
-                     "columns": list(export.columns), "platform_kind": kind, "rows": len(rows),
-                     "rows_other_tenants": skipped},
+                     "columns": list(export.columns), "platform_kind": kind, "rows": len(out.grants),
+                     "rows_other_tenants": out.counts["skipped"]},
             ),
             capabilities=Capabilities(
                 per_user_2fa="two_factor" in columns,
@@ -157,9 +161,9 @@ class ImportConnector(Connector):
                 notes=(*NOTES, *_missing_notes(columns), f"export {export.path.name} sha256 {export.sha256}"),
             ),
         )
-        snap.accounts = _accounts(rows, evidence, kind)
-        snap.assets = _assets(rows, evidence, asset_kind)
-        snap.grants = [_grant(row, evidence, table) for row in rows]
+        snap.accounts = list(out.accounts.values())
+        snap.assets = list(out.assets.values())
+        snap.grants = out.grants
         return snap
 
 
@@ -174,13 +178,38 @@ def _missing_notes(columns: set[str]) -> list[str]:
     return notes
 
 
-def _accounts(rows: list[ImportRow], evidence: dict[str, Any], kind: str | None) -> list[Account]:
-    by_id: dict[str, Account] = {}
-    for row in rows:
-        account = by_id.get(row.account_id)
+class _Normalised:
+    """Accounts, assets and grants built row by row as the export streams (the SHA-256 is set at the end)."""
+
+    def __init__(self, options: ImportOptions, file: str):
+        self.options = options
+        self.evidence: dict[str, Any] = {"file": file, "sha256": None}
+        self.counts = {"skipped": 0}
+        self.kind: str | None = None
+        self.tenant: str | None = None
+        self.table: dict[str, bool] = {}
+        self.asset_kind = "asset"
+        self.accounts: dict[str, Account] = {}
+        self.assets: dict[str, Asset] = {}
+        self.grants: list[Grant] = []
+
+    def _first(self, row: ImportRow) -> None:
+        options = self.options
+        self.kind = (options.platform_kind or row.platform or "").lower() or None
+        self.tenant = row.tenant
+        self.table = {role_key(k): v for k, v in ROLE_TABLES.get(self.kind or "", {}).items()}
+        self.table.update({role_key(k): v for k, v in options.role_privileges.items()})
+        self.asset_kind = options.asset_kind or ASSET_KINDS.get(self.kind or "", "asset")
+
+    def add(self, row: ImportRow) -> None:
+        """Normalise one valid row into its account, asset and grant."""
+        if not self.grants:
+            self._first(row)
+        evidence = self.evidence
+        account = self.accounts.get(row.account_id)
         if account is None:
             invitation = row.state in INVITATION_STATES
-            account = by_id[row.account_id] = Account(
+            account = self.accounts[row.account_id] = Account(
                 account_id=row.account_id,
                 kind=AccountKind.INVITATION if invitation else AccountKind.USER,
                 name=row.name,
@@ -189,25 +218,25 @@ def _accounts(rows: list[ImportRow], evidence: dict[str, Any], kind: str | None)
                 last_activity=row.last_activity,
                 state=row.state,
                 role=row.role if invitation or row.asset is None else None,
-                raw={"source": "import", **evidence, "platform_kind": kind, "lines": [],
+                raw={"source": "import", **evidence, "platform_kind": self.kind, "lines": [],
                      "never_active": row.never_active or None},
             )
         elif row.asset is None and account.role is None:
             account.role = row.role
         account.raw["lines"].append(row.line)
-    for account in by_id.values():
-        if account.raw["never_active"] is None:
-            del account.raw["never_active"]
-    return list(by_id.values())
+        if row.asset is not None and row.asset not in self.assets:
+            self.assets[row.asset] = Asset(asset_id=row.asset, kind=self.asset_kind,
+                                           raw={"source": "import", **evidence, "first_line": row.line})
+        self.grants.append(_grant(row, evidence, self.table))
 
-
-def _assets(rows: list[ImportRow], evidence: dict[str, Any], asset_kind: str) -> list[Asset]:
-    assets: dict[str, Asset] = {}
-    for row in rows:
-        if row.asset is not None and row.asset not in assets:
-            assets[row.asset] = Asset(asset_id=row.asset, kind=asset_kind,
-                                      raw={"source": "import", **evidence, "first_line": row.line})
-    return list(assets.values())
+    def finish(self, sha256: str) -> None:
+        """Set the file's SHA-256 in every raw and drop the empty ``never_active`` marks."""
+        for account in self.accounts.values():
+            account.raw["sha256"] = sha256
+            if account.raw["never_active"] is None:
+                del account.raw["never_active"]
+        for item in (*self.assets.values(), *self.grants):
+            item.raw["sha256"] = sha256
 
 
 def _grant(row: ImportRow, evidence: dict[str, Any], table: dict[str, bool]) -> Grant:

@@ -3,20 +3,24 @@
 CSV: UTF-8 (a BOM is accepted), a header line first, the delimiter given or detected from the header
 (``,``, ``;`` or tab: spreadsheet programs in many locales write ``;``), quotes as RFC 4180. The line of a
 record is the line it starts on. JSON: one array of objects; the line of a record is the line its ``{`` is
-on. Every problem is reported with its line; nothing is returned unless the whole file reads cleanly.
+on. Every problem is reported with its line. A CSV export is streamed (``stream_export``): its records come
+one at a time and the iteration raises at the end if any was bad, so a caller must use nothing it built
+from an iteration that raised; ``read_export`` reads the whole file into an ``ExportFile``.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 from auditor.connectors.file_import.vocabulary import COLUMNS, column_key
 
@@ -65,11 +69,66 @@ class ExportFile:
 
 MAX_ROWS = 500_000
 """Default most records an export may hold (``options.max_rows``)."""
+_CHUNK = 1 << 16
 
 
-def read_export(path: Path, *, fmt: str | None = None, delimiter: str | None = None,
-                max_bytes: int = 64 * 1024 * 1024, max_rows: int = MAX_ROWS) -> ExportFile:
-    """Read and parse ``path``; raise ExportError naming the file and each bad line (or the row limit)."""
+class _Hashing(io.RawIOBase):
+    """A binary file that hashes and counts every byte read through it (the evidence of a streamed read)."""
+
+    def __init__(self, handle: BinaryIO):
+        self._handle = handle
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._handle.readinto(buffer) or 0
+        self.sha256.update(memoryview(buffer)[:count])
+        self.size += count
+        return count
+
+
+class ExportStream:
+    """An export read as it is iterated: ``columns`` at once, then ``records()``; the SHA-256 and size once the
+    records are exhausted. ``records()`` raises ExportError (every problem, with its line) at the first
+    unreadable spot or at the end: a caller uses nothing it built unless the iteration ends cleanly."""
+
+    def __init__(self, path: Path, fmt: str, modified: datetime, columns: tuple[str, ...],
+                 records: Iterator[tuple[int, Record]], evidence: Callable[[], tuple[str, int]],
+                 close: Callable[[], None] = lambda: None):
+        self.path, self.format, self.modified, self.columns = path, fmt, modified, columns
+        self._records, self._evidence, self.close = records, evidence, close
+
+    def __enter__(self) -> ExportStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def records(self) -> Iterator[tuple[int, Record]]:
+        """The records with their lines, read one at a time."""
+        return self._records
+
+    @property
+    def sha256(self) -> str:
+        """The file's SHA-256 (hex); only once ``records()`` is exhausted."""
+        return self._evidence()[0]
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes; only once ``records()`` is exhausted."""
+        return self._evidence()[1]
+
+
+def stream_export(path: Path, *, fmt: str | None = None, delimiter: str | None = None,
+                  max_bytes: int = 64 * 1024 * 1024, max_rows: int = MAX_ROWS) -> ExportStream:
+    """Open ``path`` as an ExportStream (CSV streams; JSON is parsed whole); raise ExportError on a bad header."""
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in ("csv", "json"):
         raise ExportError(path, [Problem(None, None, "an export must be .csv or .json (or set options.format)")])
@@ -78,21 +137,63 @@ def read_export(path: Path, *, fmt: str | None = None, delimiter: str | None = N
         if stat.st_size > max_bytes:
             raise ExportError(path, [Problem(None, None, f"{stat.st_size} bytes is more than the "
                                                          f"{max_bytes} allowed (options.max_bytes)")])
-        data = path.read_bytes()
+        if fmt == "json":
+            data = path.read_bytes()
+        else:
+            handle = path.open("rb")
     except FileNotFoundError:
         raise ExportError(path, [Problem(None, None, "export file not found")]) from None
     except OSError as exc:
         raise ExportError(path, [Problem(None, None, f"cannot read the export: {exc.strerror}")]) from None
+    modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+    if fmt == "json":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ExportError(path, [_not_utf8(data[: exc.start].count(b"\n") + 1)]) from None
+        columns, records = _json(path, text, max_rows)
+        evidence = (hashlib.sha256(data).hexdigest(), len(data))
+        return ExportStream(path, fmt, modified, columns, iter(records), lambda: evidence)
+    hashing = _Hashing(handle)
+    text_handle = io.TextIOWrapper(io.BufferedReader(hashing, _CHUNK), encoding="utf-8-sig", newline="")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ExportError(path, [Problem(line, None, "not UTF-8 text (save the export as UTF-8)")]) from None
-    columns, records = _csv(path, text, delimiter, max_rows) if fmt == "csv" else _json(path, text, max_rows)
-    return ExportFile(
-        path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data), format=fmt,
-        modified=datetime.fromtimestamp(stat.st_mtime, UTC), columns=columns, records=records,
-    )
+        columns, records = _csv(path, text_handle, delimiter, max_rows)
+    except BaseException:
+        text_handle.close()
+        raise
+    return ExportStream(path, fmt, modified, columns, records,
+                        lambda: (hashing.sha256.hexdigest(), hashing.size), text_handle.close)
+
+
+def read_export(path: Path, *, fmt: str | None = None, delimiter: str | None = None,
+                max_bytes: int = 64 * 1024 * 1024, max_rows: int = MAX_ROWS) -> ExportFile:
+    """Read and parse ``path`` whole; raise ExportError naming the file and each bad line (or the row limit)."""
+    with stream_export(path, fmt=fmt, delimiter=delimiter, max_bytes=max_bytes, max_rows=max_rows) as stream:
+        records = list(stream.records())
+    return ExportFile(path=path, sha256=stream.sha256, size=stream.size, format=stream.format,
+                      modified=stream.modified, columns=stream.columns, records=records)
+
+
+def _not_utf8(line: int) -> Problem:
+    return Problem(line, None, "not UTF-8 text (save the export as UTF-8)")
+
+
+def _utf8_problem(path: Path) -> Problem | None:
+    """The first non-UTF-8 spot of ``path`` (read in chunks), as a Problem with its line; None if all is UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return _not_utf8(lines + chunk[: max(exc.start, 0)].count(b"\n"))
+            lines += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return _not_utf8(lines)
+    return None
 
 
 def _header(path: Path, cells: list[str], line: int) -> tuple[str, ...]:
@@ -120,40 +221,76 @@ def _too_many(path: Path, line: int, max_rows: int) -> ExportError:
     return ExportError(path, [Problem(line, None, f"more than {max_rows} rows (options.max_rows)")])
 
 
-def _csv(path: Path, text: str, delimiter: str | None,
-         max_rows: int = MAX_ROWS) -> tuple[tuple[str, ...], list[tuple[int, Record]]]:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or _detect_delimiter(first),
-                        strict=True)
-    header: tuple[str, ...] | None = None
-    records: list[tuple[int, Record]] = []
-    problems: list[Problem] = []
-    end = 0
-    while True:
-        start = end + 1
+def _csv(path: Path, handle: TextIO, delimiter: str | None,
+         max_rows: int = MAX_ROWS) -> tuple[tuple[str, ...], Iterator[tuple[int, Record]]]:
+    """The header, then a generator of the records; a file that is not UTF-8 is reported as such first."""
+    try:
+        blank: list[str] = []
+        first = ""
+        for line in handle:
+            if line.strip():
+                first = line
+                break
+            blank.append(line)
+        lines = itertools.chain(blank, [first] if first else [], handle)
+        reader = csv.reader(lines, delimiter=delimiter or _detect_delimiter(first), strict=True)
+        header: tuple[str, ...] | None = None
+        end = 0
         try:
-            cells = next(reader)
-        except StopIteration:
-            break
+            for cells in reader:
+                start, end = end + 1, reader.line_num
+                if any(c.strip() for c in cells):
+                    header = _header(path, cells, start)
+                    break
         except csv.Error as exc:
-            raise ExportError(path, [*problems, Problem(reader.line_num, None, f"not valid CSV: {exc}")]) from None
-        end = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
+            raise ExportError(path, [Problem(reader.line_num, None, f"not valid CSV: {exc}")]) from None
         if header is None:
-            header = _header(path, cells, start)
-            continue
-        if len(records) + len(problems) >= max_rows:
-            raise _too_many(path, start, max_rows)
-        if len(cells) != len(header):
-            problems.append(Problem(start, None, f"expected {len(header)} values, found {len(cells)}"))
-            continue
-        records.append((start, {key: value.strip() for key, value in zip(header, cells, strict=True)}))
-    if header is None:
-        raise ExportError(path, [Problem(None, None, "empty export: no header line")])
-    if problems:
-        raise ExportError(path, problems)
-    return header, records
+            raise ExportError(path, [Problem(None, None, "empty export: no header line")])
+    except (ExportError, UnicodeDecodeError) as exc:
+        raise _utf8_first(path, exc) from None
+    return header, _csv_records(path, reader, header, end, max_rows)
+
+
+def _utf8_first(path: Path, exc: Exception) -> ExportError:
+    """A problem found while streaming: a non-UTF-8 spot anywhere in the file wins (as when read whole)."""
+    problem = _utf8_problem(path)
+    if problem is not None:
+        return ExportError(path, [problem])
+    if isinstance(exc, UnicodeDecodeError):  # the file changed while it was read
+        return ExportError(path, [Problem(None, None, "not UTF-8 text (save the export as UTF-8)")])
+    assert isinstance(exc, ExportError)
+    return exc
+
+
+def _csv_records(path: Path, reader: Any, header: tuple[str, ...], end: int,
+                 max_rows: int) -> Iterator[tuple[int, Record]]:
+    problems: list[Problem] = []
+    count = 0
+    width = len(header)
+    try:
+        while True:
+            start = end + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise ExportError(path, [*problems, Problem(reader.line_num, None, f"not valid CSV: {exc}")]) \
+                    from None
+            end = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if count + len(problems) >= max_rows:
+                raise _too_many(path, start, max_rows)
+            if len(cells) != width:
+                problems.append(Problem(start, None, f"expected {width} values, found {len(cells)}"))
+                continue
+            count += 1
+            yield start, {key: value.strip() for key, value in zip(header, cells, strict=True)}
+        if problems:
+            raise ExportError(path, problems)
+    except (ExportError, UnicodeDecodeError) as exc:
+        raise _utf8_first(path, exc) from None
 
 
 class _Pairs(list):

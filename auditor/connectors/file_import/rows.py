@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -134,15 +135,23 @@ def _account_values(row: ImportRow) -> dict[str, Any]:
     return {field: getattr(row, field) for field in _ACCOUNT_FIELDS}
 
 
-def parse_rows(records: list[tuple[int, Record]], now: datetime, *, platform_kind: str | None,
+def parse_rows(records: Iterable[tuple[int, Record]], now: datetime, *, platform_kind: str | None,
                tenant_id: str | None) -> tuple[list[ImportRow], int, list[Problem]]:
     """Validate every record; return (rows of the chosen tenant, rows of other tenants skipped, problems)."""
     problems: list[Problem] = []
-    rows: list[ImportRow] = []
-    skipped = 0
+    counts = {"skipped": 0}
+    rows = list(iter_rows(records, now, platform_kind=platform_kind, tenant_id=tenant_id, problems=problems,
+                          counts=counts))
+    return rows, counts["skipped"], problems
+
+
+def iter_rows(records: Iterable[tuple[int, Record]], now: datetime, *, platform_kind: str | None,
+              tenant_id: str | None, problems: list[Problem], counts: dict[str, int]) -> Iterator[ImportRow]:
+    """Validate records as they come: yield each valid row of the chosen tenant, append problems and count
+    the rows of other tenants in ``counts["skipped"]``. Rows yielded before a problem must not be used."""
     first_platform: tuple[int, str] | None = None
     first_tenant: tuple[int, str] | None = None
-    accounts: dict[str, ImportRow] = {}
+    accounts: dict[str, dict[str, Any]] = {}
     grants: dict[tuple[str, str | None, str], int] = {}
     for line, record in records:
         row = parse_row(line, record, now, problems)
@@ -157,7 +166,7 @@ def parse_rows(records: list[tuple[int, Record]], now: datetime, *, platform_kin
                 continue
             first_platform = first_platform or (line, row.platform)
         if tenant_id is not None and row.tenant is not None and row.tenant != tenant_id:
-            skipped += 1
+            counts["skipped"] += 1
             continue
         if tenant_id is None and row.tenant is not None:
             if first_tenant is not None and row.tenant != first_tenant[1]:
@@ -165,16 +174,16 @@ def parse_rows(records: list[tuple[int, Record]], now: datetime, *, platform_kin
                                                         f"{first_tenant[0]}); set tenant_id to pick one tenant"))
                 continue
             first_tenant = first_tenant or (line, row.tenant)
-        known = accounts.setdefault(row.account_id, row)
-        if known is not row:
-            for field, value in _account_values(row).items():
-                if value != getattr(known, field):
-                    problems.append(Problem(line, field, f"{value!r} differs from line {known.line} "
-                                                         f"({getattr(known, field)!r}) for account {row.account_id}"))
+        values = _account_values(row)
+        known = accounts.setdefault(row.account_id, {**values, "line": line})
+        if known["line"] != line:
+            for field, value in values.items():
+                if value != known[field]:
+                    problems.append(Problem(line, field, f"{value!r} differs from line {known['line']} "
+                                                         f"({known[field]!r}) for account {row.account_id}"))
         key = (row.account_id, row.asset, row.role)
         if key in grants:
             problems.append(Problem(line, None, f"repeats line {grants[key]} (same account, asset and role)"))
             continue
         grants[key] = line
-        rows.append(row)
-    return rows, skipped, problems
+        yield row
