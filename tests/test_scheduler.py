@@ -4,6 +4,7 @@ recovery) on SQLite and PostgreSQL, two real schedulers on one PostgreSQL, and m
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -196,6 +197,21 @@ def test_sqlite_lock_of_a_dead_scheduler_is_taken_over_once_stale(tmp_path):
         db.dispose()
 
 
+def _wait_until_released(url, namespace: int, key: int) -> None:
+    """Poll pg_locks (at most ~10 s) until no session holds the advisory lock: a closed client's backend
+    releases its session locks when it has exited, which the server does shortly after the close."""
+    with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname=url.database,
+                         autocommit=True) as probe:
+        for _ in range(200):
+            held = probe.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                 "AND classid::bigint = %s AND objid::bigint = %s AND granted",
+                                 (namespace, key & 0xFFFFFFFF)).fetchone()[0]  # pg_locks shows oids
+            if not held:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the dead connection's advisory lock was never released")
+
+
 def test_postgres_lock_of_a_dead_connection_is_released(pg_url):
     db = _open(pg_url)
     url = make_url(pg_url)
@@ -208,6 +224,7 @@ def test_postgres_lock_of_a_dead_connection_is_released(pg_url):
         holder.execute("SELECT pg_advisory_lock(%s, %s)", (_PG_NAMESPACE, _lock_key("scan:x")))
         assert guard.run("scan:x", T0, lambda: None) == "busy"
         holder.close()  # the scheduler holding it dies: the server drops its session locks
+        _wait_until_released(url, _PG_NAMESPACE, _lock_key("scan:x"))  # the backend exits asynchronously
         assert guard.run("scan:x", T0 + timedelta(hours=1), lambda: None) == "done"
     finally:
         db.dispose()
