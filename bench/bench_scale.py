@@ -15,7 +15,7 @@ stored cursor, as ``auditor scan`` does), stored audit log, directory sync, matc
 The figures go to ``--json`` (default ``bench/out/bench_scale-<size>-<db>.json``), which the README's
 performance table is made from.
 
-    python bench/bench_scale.py [--size 50000] [--db postgresql+psycopg://... --anchor-db postgresql+psycopg://...]
+    python bench/bench_scale.py [--size 50000] [--postgres | --db postgresql+psycopg://... --anchor-db ...]
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scale_anchors import persistence_anchor, row_count, scan_rows  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from auditor.config import DirectorySettings, PlatformSettings, Settings  # noqa: E402
 from auditor.connectors.meta import MetaConnector  # noqa: E402
 from auditor.demo.company import build_company  # noqa: E402
@@ -53,10 +54,12 @@ from auditor.matching import link_accounts  # noqa: E402
 from auditor.policy.engine import evaluate  # noqa: E402
 from auditor.policy.facts import EvaluationContext  # noqa: E402
 from auditor.policy.loader import load_policies  # noqa: E402
+from auditor.services.heap import scan_heap  # noqa: E402
 from auditor.services.scan import event_windows  # noqa: E402
 from auditor.storage.db import open_database  # noqa: E402
 from auditor.storage.event_log import complete_event_logs, event_cursors  # noqa: E402
 from auditor.storage.repository import ScanRecord, save_scan, sync_people  # noqa: E402
+from tests.support.postgres import PostgresCluster  # noqa: E402
 
 TOKEN = "bench-token"  # the emulator's own throwaway token
 OUT = Path(__file__).resolve().parent / "out"
@@ -251,11 +254,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None, help="database URL (default: a SQLite file in a temp folder)")
     parser.add_argument("--anchor-db", default=None, help="an empty database for the driver-only anchor "
                         "(default: a SQLite file beside --db's; needed for PostgreSQL)")
+    parser.add_argument("--postgres", action="store_true", help="start a private PostgreSQL cluster for the run "
+                        "(the scan's database and the anchor's)")
     parser.add_argument("--scans", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="where to write the figures")
     args = parser.parse_args(argv)
     args.grants = args.grants or 5 * args.size
     args.now = datetime.now(UTC)
+    cluster = PostgresCluster().start() if args.postgres else None
+    if cluster is not None:
+        args.db, args.anchor_db = cluster.create_database(), cluster.create_database()
     engine = (args.db or "sqlite").split(":")[0].split("+")[0]
     out = args.json or OUT / f"bench_scale-{args.size}-{engine}.json"
 
@@ -272,11 +280,14 @@ def main(argv: list[str] | None = None) -> int:
             scans = []
             for n in range(1, args.scans + 1):
                 print(f"scan {n} against {bench.url.split('@')[-1].split('://')[0]}", flush=True)
-                scans.append(bench.scan(n))
+                with scan_heap():  # the collector's settings of a real scan (services.heap)
+                    scans.append(bench.scan(n))
             bench.db.dispose()
         finally:
             conn.send("stop")
             server.join(timeout=30)
+            if cluster is not None:
+                cluster.stop()
     found = ratios(scans)
     print("ratios (goal):")
     for name, value in found.items():

@@ -16,6 +16,9 @@ def print_summary(summary: Any, echo: Echo) -> None:
     echo(f"scan #{summary.scan_id}: {summary.status}")
     for name, status, errors in summary.platforms:
         suffix = f": {'; '.join(errors)}" if errors else ""
+        since = getattr(summary, "unchanged", {}).get(name)
+        if since is not None:
+            suffix += f" (unchanged since scan #{since}: not read again, its findings carried over)"
         echo(f"  platform {name}: {status}{suffix}")
         for scope, reason in getattr(summary, "incomplete_scopes", {}).get(name, {}).items():
             echo(f"    incomplete {scope}: {reason} (its findings kept as they were)")

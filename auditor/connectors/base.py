@@ -155,6 +155,13 @@ class Connector(ABC):
         ``transport`` replaces the network (tests)."""
         return None
 
+    def source_fingerprint(self) -> str | None:
+        """A cheap digest of everything ``fetch`` would read, when the connector can tell without reading it
+        (an export file's SHA-256); None (the default) when only a fetch can tell. A scan whose other inputs
+        did not move either carries the platform's last reading over instead of reading it again
+        (``services.scan_inputs``). It must change whenever ``fetch``'s answer could."""
+        return None
+
     @abstractmethod
     def check(self) -> list[str]:
         """Probe authentication and permissions; return the problems found (empty when all is well)."""
@@ -196,8 +203,32 @@ def connector_kinds() -> list[str]:
     return sorted(_REGISTRY)
 
 
+_PACKAGES = {"import": "file_import"}
+"""Kinds whose package is not named after them (``import`` is a Python keyword)."""
+
+
+def _import_kind(kind: str) -> type[Connector] | None:
+    """The connector of ``kind`` from its own package alone (importing the 13 of them costs a scan start almost
+    half a second); None when no package of ours is named after it (a plugin's kind, or unknown)."""
+    name = _PACKAGES.get(kind, kind)
+    if not name.isidentifier():
+        return None
+    module = f"{__package__ or 'auditor.connectors'}.{name}"
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+    return _REGISTRY.get(kind)
+
+
 def connector_class(platform: PlatformSettings) -> type[Connector]:
-    """The connector class of ``platform.kind``; ConfigError naming the platform when the kind is unknown."""
+    """The connector class of ``platform.kind`` (its package imported on first use, every connector and plugin
+    only when that does not find it); ConfigError naming the platform when the kind is unknown."""
+    found = _REGISTRY.get(platform.kind) or _import_kind(platform.kind)
+    if found is not None:
+        return found
     _discover()
     try:
         return _REGISTRY[platform.kind]

@@ -1,6 +1,8 @@
 """The shared HTTP client of all connectors: timeouts, retries with backoff, paging, token redaction.
 
-One ``HttpClient`` wraps one ``httpx.Client`` (use it as a context manager). It retries on HTTP 429, on
+One ``HttpClient`` wraps one ``httpx.Client`` (use it as a context manager), or sends through the connection
+pool of another ``HttpClient`` (``share``: clients of several tokens of one run, e.g. Meta's Page tokens, then
+reuse the same connections instead of opening, and TLS-negotiating, their own). It retries on HTTP 429, on
 5xx, on timeouts and connection errors, and on a platform-specific "rate limited" predicate (Meta answers
 its rate limits with HTTP 400 and an error code). Waits grow exponentially with jitter, honour
 ``Retry-After`` and a platform hint (e.g. Meta's ``estimated_time_to_regain_access``), and are capped by
@@ -139,6 +141,9 @@ class HttpClient:
     ``auth`` returns the headers that authenticate a request (called per request, so the secret is not
     kept in the client's default headers). ``max_retries`` counts retries after the first attempt.
     ``is_rate_limited``, ``retry_hint`` and ``error_info`` adapt the client to a platform's dialect.
+    ``params`` are set on the query of every request, replacing a parameter of the same name (next-page URLs
+    included; e.g. Meta's ``appsecret_proof``). ``share``: send through that client's connection pool (its
+    base URL, timeout and transport) instead of opening one; closing this client leaves the pool open.
     """
 
     def __init__(
@@ -158,6 +163,8 @@ class HttpClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "auditor",
+        params: Mapping[str, str] | None = None,
+        share: HttpClient | None = None,
     ):
         self.platform = platform
         self.base_url = base_url.rstrip("/")
@@ -172,7 +179,13 @@ class HttpClient:
         self._secrets: set[str] = {s for s in secrets if s}
         self._lock = threading.Lock()
         self._sleep = sleep
+        self._params = dict(params or {})
         install_log_redaction()
+        if share is not None:
+            if share.base_url != self.base_url:
+                raise ValueError("a shared connection pool must have the same base URL")
+            self._http, self._owns_http = share._http, False
+            return
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             timeout=httpx.Timeout(timeout),
@@ -180,6 +193,7 @@ class HttpClient:
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             follow_redirects=False,
         )
+        self._owns_http = True
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -190,8 +204,9 @@ class HttpClient:
         self.close()
 
     def close(self) -> None:
-        """Close the underlying connection pool."""
-        self._http.close()
+        """Close the underlying connection pool (unless it is another client's: ``share``)."""
+        if self._owns_http:
+            self._http.close()
 
     def add_secret(self, value: str) -> None:
         """Register one more value that must never appear in a message (e.g. a token being inspected)."""
@@ -255,7 +270,10 @@ class HttpClient:
             headers = dict(self._auth()) if self._auth else {}
             started = time.monotonic()
             try:
-                response = self._http.request(method, url, params=params, headers=headers, json=json)
+                request = self._http.build_request(method, url, params=params, headers=headers, json=json)
+                if self._params:  # set on the final URL: a next-page URL keeps its own query
+                    request.url = request.url.copy_merge_params(self._params)
+                response = self._http.send(request)
             except httpx.TimeoutException as exc:
                 log.warning("%s timed out (%s, attempt %d/%d)", shown, type(exc).__name__, attempt, attempts)
                 if last:

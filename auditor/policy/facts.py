@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from auditor.directory.groups import group_matches
@@ -46,12 +46,14 @@ MAX_EVENT_EVIDENCE = 50
 
 @dataclass(slots=True)
 class EvaluationContext:
-    """Everything a policy evaluation reads; ages are computed against ``now`` (the scan's time)."""
+    """Everything a policy evaluation reads; ages are whole calendar days from ``now`` (the scan's time) in
+    ``timezone`` (the configured time zone), so they are constant within one of its days."""
 
     now: datetime
     people: list[Person]
     snapshots: list[TenantSnapshot]
     links: dict[tuple[str, str], Link]
+    timezone: tzinfo = UTC
 
 
 class Subject:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cached_property
 from typing import Any
 
@@ -32,8 +32,14 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _days(now: datetime, then: datetime | None) -> int | None:
-    return None if then is None else max(0, (now - _aware(then)).days)
+def calendar_days(today: date, then: datetime | None, zone: tzinfo) -> int | None:
+    """Whole calendar days from ``then`` to ``today`` in ``zone`` (never negative; None when unknown).
+
+    Days are counted as a person reads dates ("last active on 2 November" is 30 days before 2 December), so
+    every age fact is constant within one day of the configured time zone: a rescan on the same day with the
+    same inputs judges exactly as the scan before it (``services.scan_inputs``).
+    """
+    return None if then is None else max(0, (today - _aware(then).astimezone(zone).date()).days)
 
 
 def departure_time(person: Person) -> datetime | None:
@@ -52,6 +58,8 @@ class FactBase:
     def __init__(self, context: EvaluationContext):
         self.context = context
         self.now = _aware(context.now)
+        self.zone = context.timezone
+        self.today = self.now.astimezone(self.zone).date()
         self.people = {p.uid: p for p in context.people}
         self._persons: dict[str, dict[str, Any]] = {}
         self.departures: dict[str, datetime | None] = {}
@@ -69,7 +77,7 @@ class FactBase:
             return {"uid": uid, "found": False}
         left = departure_time(person)
         self.departures[uid] = left
-        today = self.now.date()
+        today = self.today
         return {
             "uid": person.uid,
             "found": True,
@@ -79,16 +87,20 @@ class FactBase:
             "department": person.department,
             "manager": person.manager,
             "status_changed": _iso(person.status_changed),
-            "days_since_status_change": _days(self.now, person.status_changed),
+            "days_since_status_change": self.days(person.status_changed),
             "end_date": _iso(person.end_date),
             "end_date_passed": None if person.end_date is None else person.end_date < today,
             "days_since_end_date": None if person.end_date is None else (today - person.end_date).days,
             "departure": _iso(left),
-            "days_since_departure": _days(self.now, left),
+            "days_since_departure": self.days(left),
             "entry_count": max(1, len(person.duplicates)),
             "entries": list(person.duplicates),
             "groups": list(person.groups) if person.groups is not None else None,
         }
+
+    def days(self, then: datetime | None) -> int | None:
+        """Whole calendar days from ``then`` to the scan's day in the configured time zone."""
+        return calendar_days(self.today, then, self.zone)
 
     def snapshot(self, snapshot: TenantSnapshot) -> SnapshotFacts:
         """The facts of one snapshot (build it once per evaluation and reuse it for every rule)."""
@@ -102,6 +114,8 @@ class SnapshotFacts:
         self.base = base
         self.snapshot = snapshot
         self.now = base.now
+        self.days = base.days
+        self._accesses: dict[tuple[str | None, str, bool], dict[str, Any]] = {}
         self._subjects: dict[str, list[Subject]] = {}
 
     def subjects(self, resource: str) -> list[Subject]:
@@ -207,7 +221,7 @@ class SnapshotFacts:
             "exposes_audit_log": caps.audit_log,
             "exposes_account_emails": caps.account_emails,
             "activity_since": _iso(snap.activity_since),
-            "_scan_date": self.now.date(),  # internal: the scan's day, for facts derived from dates
+            "_scan_date": self.base.today,  # internal: the scan's day, for facts derived from dates
             "account_count": len(self.accounts),
             "admin_count": len(admins),
         }
@@ -255,7 +269,7 @@ class SnapshotFacts:
             "privileged_access": [self._access(g) for g in grants if g.privileged],
             "admin_of_tenant": any(g.privileged and g.asset_id is None for g in grants),
             "two_factor": account.two_factor,
-            "age_days": _days(self.now, account.created_at),
+            "age_days": self.days(account.created_at),
         }
         facts["invitation_age_days"] = facts["age_days"] if account.kind == AccountKind.INVITATION else None
         facts.update(self._link_facts(account, link, emails))
@@ -269,7 +283,15 @@ class SnapshotFacts:
         return {a.asset_id: f"{a.name} ({a.asset_id})" if a.name else a.asset_id for a in self.snapshot.assets}
 
     def _access(self, grant: Grant) -> dict[str, Any]:
-        """One grant for people: the asset's name (else its id) and kind, the platform's role name."""
+        """One grant for people: the asset's name (else its id) and kind, the platform's role name (one shared
+        dict per asset, role and privilege: facts are read, never changed)."""
+        key = (grant.asset_id, grant.role, grant.privileged)
+        found = self._accesses.get(key)
+        if found is None:
+            found = self._accesses[key] = self._build_access(grant)
+        return found
+
+    def _build_access(self, grant: Grant) -> dict[str, Any]:
         if grant.asset_id is None:
             asset, kind = self.snapshot.tenant.name or self.snapshot.tenant.tenant_id, "tenant"
         else:
@@ -339,10 +361,10 @@ class SnapshotFacts:
             source = "audit_log"
             last = self.last_event_by_actor.get(account.account_id)
             if last is None:
-                window = _days(self.now, self.snapshot.activity_since)
+                window = self.days(self.snapshot.activity_since)
         return {
             "last_activity": _iso(last),
-            "days_since_activity": _days(self.now, last),
+            "days_since_activity": self.days(last),
             "activity_source": source,
             "activity_observable": source is not None,
             "activity_window_days": window,
@@ -351,9 +373,10 @@ class SnapshotFacts:
     # -- subjects -------------------------------------------------------------------------------------------
 
     def _account_subject(self, key: str, namespaces: dict[str, dict[str, Any]], account: Account,
-                         facts: dict[str, Any], person: dict[str, Any], **extra: Any) -> Subject:
+                         facts: dict[str, Any], person: dict[str, Any], *, asset: str | None = None,
+                         role: str | None = None, grant: bool = False) -> Subject:
         return Subject(key, namespaces, account=account.account_id, account_email=facts["email"],
-                       person=person.get("uid"), **{"role": account.role, **extra})
+                       person=person.get("uid"), asset=asset, role=role if grant else account.role)
 
     def _build_account(self) -> list[Subject]:
         tenant = self.tenant_facts
@@ -417,12 +440,12 @@ class SnapshotFacts:
                 "on_tenant": grant.asset_id is None,
                 "granted_by": grant.granted_by,
                 "granted_at": _iso(grant.granted_at),
-                "age_days": _days(self.now, grant.granted_at),
+                "age_days": self.days(grant.granted_at),
             }
             namespaces = {"grant": grant_facts, "account": facts, "person": person,
                           "asset": assets.get(grant.asset_id, {}), "tenant": tenant}
             subjects.append(self._account_subject(key, namespaces, account, facts, person,
-                                                  asset=grant.asset_id, role=grant.role))
+                                                  asset=grant.asset_id, role=grant.role, grant=True))
         return subjects
 
     def _build_app(self) -> list[Subject]:
@@ -447,7 +470,7 @@ class SnapshotFacts:
             "is_self": app.token_ref == SELF_TOKEN,
             "is_token": app.token_ref is not None,
             "granted_by": app.granted_by,
-            "days_since_used": _days(self.now, app.last_used),
+            "days_since_used": self.days(app.last_used),
         }
 
     def _build_tenant(self) -> list[Subject]:

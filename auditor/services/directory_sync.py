@@ -21,6 +21,7 @@ from auditor.errors import DirectoryError
 from auditor.model import Person
 from auditor.private_files import private_folder, write_private
 from auditor.storage.db import open_database
+from auditor.storage.people import people_digest
 from auditor.storage.repository import sync_people
 
 
@@ -29,23 +30,32 @@ def read_people(settings: Settings, now: datetime) -> list[Person]:
 
     Entries sharing a uid are merged into one person judged on the strictest entry (``merge_duplicates``).
     """
+    return read_directory(settings, now)[0]
+
+
+def read_directory(settings: Settings, now: datetime) -> tuple[list[Person], str]:
+    """``read_people`` and the digest of the people read (``storage.people.people_digest``). An incremental
+    read that found nothing new takes the digest saved with its state instead of computing it again."""
     directory = open_directory(settings)
     incremental = getattr(directory, "sync", None)  # LdapDirectory only
     if settings.directory.incremental and incremental is not None:
         path = state_path(settings)
         result = incremental(load_state(path), now)
         people = merge_duplicates(result.people)
-        if people:
+        digest = result.state.people_digest if not result.state_changed else None
+        if digest is None and people:
+            digest = result.state.people_digest = people_digest(people)
             save_state(path, result.state)
     else:
         people = merge_duplicates(directory.people(now))
+        digest = people_digest(people)
     if not people:
         where = settings.directory.url or settings.directory.path
         raise DirectoryError(
             f"directory {where}: returned no people; refusing to treat everyone as departed "
             "(check base_dn and the user filter)"
         )
-    return people
+    return people, digest
 
 
 def sync_directory(settings: Settings, *, now: datetime | None = None) -> int:

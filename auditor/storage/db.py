@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -29,6 +26,7 @@ from auditor.private_files import private_folder, touch_private
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 65_536  # page cache per connection, at most (SQLite allocates it as pages are used)
 _PG_MIGRATION_LOCK = 0x5A_75_D1_70  # pg_advisory_xact_lock key: one migrator at a time
 
 
@@ -136,6 +134,7 @@ def _sqlite_engine(url: URL) -> Engine:
             if not memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # bulk scan writes touch big indexes
         finally:
             cursor.close()
 
@@ -170,8 +169,10 @@ def create_db_engine(url: str) -> Engine:
     raise StorageError(f"{safe}: unsupported database {backend!r} (use sqlite or postgresql)")
 
 
-def alembic_config() -> Config:
+def alembic_config() -> Any:
     """An Alembic configuration pointing at the migrations shipped in this package (no ini file)."""
+    from alembic.config import Config  # imported when a migration may run: it costs every command a start
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
     return config
@@ -179,6 +180,8 @@ def alembic_config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Run ``alembic upgrade`` on ``engine`` in one transaction (one migrator at a time)."""
+    from alembic import command
+
     config = alembic_config()
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
@@ -190,16 +193,47 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
             command.upgrade(config, revision)
 
 
+_REVISION = re.compile(r'^revision(?::[^=]*)?= *"([^"]+)"', re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision(?::[^=]*)?=(.*)$", re.MULTILINE)
+
+
+def script_heads() -> set[str]:
+    """The head revisions of the shipped migrations, read from the scripts' ``revision`` and ``down_revision``
+    lines without Alembic (a test holds this equal to Alembic's own answer)."""
+    revisions, parents = set(), set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        found, down = _REVISION.search(source), _DOWN_REVISION.search(source)
+        if found is None or down is None:
+            return set()  # a script this reader does not understand: let Alembic decide
+        revisions.add(found.group(1))
+        parents.update(re.findall(r'"([^"]+)"', down.group(1)))
+    return revisions - parents
+
+
+def at_heads(engine: Engine) -> bool:
+    """True when the database already stands at every head of the shipped migrations (nothing to run)."""
+    heads = script_heads()
+    if not heads or not inspect(engine).has_table("alembic_version"):
+        return False
+    with engine.connect() as connection:
+        stored = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    return stored == heads
+
+
 def open_database(url: str, *, migrate: bool = True) -> Database:
     """Open the database at ``url`` and upgrade its schema to the latest migration.
 
     Raises StorageError naming the URL (password hidden) when it cannot be opened or migrated.
     """
+    from alembic.util.exc import CommandError
+
     safe = redact_url(url)
     engine = create_db_engine(url)
     if migrate:
         try:
-            upgrade(engine)
+            if not at_heads(engine):
+                upgrade(engine)
         except (SQLAlchemyError, CommandError, OSError) as exc:
             engine.dispose()
             reason = _reason(exc, engine.url.password)

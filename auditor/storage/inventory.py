@@ -9,21 +9,20 @@ anything gone). A rescan where nothing changed inserts and updates no row one by
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import JSON, Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from auditor.model import AccountKind, TenantSnapshot
+from auditor.storage.bulk import JsonText, _iso, bulk_insert, bulk_update, json_text
 from auditor.storage.tables import AuditEventRow, InvAccount, InvApp, InvAsset, InvGrant
 
 CHUNK = 900
-BATCH = 5000  # rows per executemany: bounds the driver's buffers, not the statement count
 T = TypeVar("T")
 
 
@@ -42,6 +41,11 @@ class InventoryKind:
     key: tuple[str, ...]
     columns: tuple[str, ...]
 
+    @property
+    def json_columns(self) -> frozenset[str]:
+        """The compared columns stored as JSON."""
+        return _JSON_COLUMNS[self.name]
+
 
 ACCOUNTS = InventoryKind("accounts", InvAccount.__table__, ("account_id",), (
     "kind", "name", "emails", "two_factor", "last_activity", "created_at", "created_by", "state", "role",
@@ -55,6 +59,8 @@ APPS = InventoryKind("apps", InvApp.__table__, ("app_id", "token_ref"), (
     "name", "scopes", "granted_by", "last_used", "raw",
 ))
 
+_JSON_COLUMNS = {kind.name: frozenset(c for c in kind.columns if isinstance(kind.table.c[c].type, JSON))
+                 for kind in (ACCOUNTS, ASSETS, GRANTS, APPS)}
 
 AccountPeople = dict[tuple[str, str], str | None]
 """(platform, account id) -> linked person uid."""
@@ -94,18 +100,22 @@ def snapshot_rows(snapshot: TenantSnapshot,
     }
 
 
-def _iso(value: Any) -> Any:
-    """Datetimes as UTC ISO text (an instant hashes the same in any timezone); anything else as str."""
-    if isinstance(value, datetime):
-        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
-    return str(value)
-
-
 def row_digest(kind: InventoryKind, row: dict[str, Any]) -> str:
-    """A hash of the columns ``kind`` compares: equal digests mean the stored row needs no write."""
-    text = json.dumps([row[c] for c in kind.columns], default=_iso, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"))
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    """A hash of the columns ``kind`` compares: equal digests mean the stored row needs no write.
+
+    JSON columns are serialised here, once (``bulk.json_text``): the row then carries that text, which is
+    what the bulk write stores, so a row is never serialised twice.
+    """
+    parts = []
+    json_columns = _JSON_COLUMNS[kind.name]
+    for name in kind.columns:
+        value = row[name]
+        if name in json_columns:
+            value = row[name] = value if isinstance(value, JsonText) else json_text(value)
+            parts.append(value)
+        else:
+            parts.append(_iso(value) if isinstance(value, datetime) else repr(value))
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def sync_kind(session: Session, kind: InventoryKind, platform: str, tenant: str,
@@ -136,11 +146,11 @@ def sync_kind(session: Session, kind: InventoryKind, platform: str, tenant: str,
         digest = row_digest(kind, row)
         old = stored.get(key)
         if old is None:
-            target, item = inserts, {**row, "platform": platform, "tenant": tenant, "first_seen": now,
-                                     "last_seen": now, "gone_at": None, "digest": digest}
+            row["digest"] = digest
+            target, item = inserts, row
         elif old[1] or old[2] != digest:
-            target, item = updates, {"b_id": old[0], **{c: row[c] for c in kind.columns}, "last_seen": now,
-                                     "gone_at": None, "digest": digest}
+            row["digest"], row["b_id"] = digest, old[0]
+            target, item = updates, row
         else:
             target, item = unchanged_ids, old[0]
         seen[key] = (target, len(target))
@@ -148,10 +158,11 @@ def sync_kind(session: Session, kind: InventoryKind, platform: str, tenant: str,
     inserts = [row for row in inserts if row is not None]
     updates = [row for row in updates if row is not None]
     unchanged_ids = [row_id for row_id in unchanged_ids if row_id is not None]
-    for part in chunks(inserts, BATCH):
-        session.exec(insert(table), params=list(part))
-    for part in chunks(updates, BATCH):
-        session.exec(update(table).where(table.c.id == bindparam("b_id")), params=list(part))
+    if inserts:
+        bulk_insert(session, table, (*kind.key, *kind.columns, "digest"), inserts, constants={
+            "platform": platform, "tenant": tenant, "first_seen": now, "last_seen": now, "gone_at": None})
+    if updates:
+        bulk_update(session, table, (*kind.columns, "digest"), updates, constants={"last_seen": now, "gone_at": None})
     gone_ids = [old[0] for key, old in stored.items() if key not in seen and not old[1]]
     if complete:
         for part in chunks(gone_ids):

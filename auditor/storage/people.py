@@ -6,21 +6,25 @@ Call ``sync_people`` only with a complete directory read: everyone known before 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from auditor.directory.duplicates import merge_duplicates
 from auditor.model import Person, PersonKind, PersonStatus
-from auditor.storage.tables import DirectoryPerson, PersonChange
+from auditor.storage.bulk import bulk_insert, bulk_update
+from auditor.storage.tables import DirectoryPerson, PeopleSync, PersonChange
 
 TRACKED = ("display_name", "emails", "department", "manager", "kind", "status", "end_date", "dn")
 """Fields whose changes are recorded as history."""
 
 _MUTABLE = (*TRACKED, "status_changed", "vanished_at")
+_INSERTED = ("uid", *_MUTABLE, "first_seen", "last_seen")
 _DEPARTED = PersonStatus.DEPARTED.value
 
 
@@ -67,7 +71,54 @@ def _person(row: dict[str, Any]) -> Person:
 
 def sync_people(session: Session, people: Iterable[Person], now: datetime,
                 scan_id: int | None = None) -> list[Person]:
-    """Upsert the current directory people and mark vanished ones departed; return ALL known people.
+    """Upsert the current directory people and mark vanished ones departed; return ALL known people
+    (``sync_people_counted`` also says how many rows it changed)."""
+    return sync_people_counted(session, people, now, scan_id)[0]
+
+
+_PERSON_FIELDS = tuple(f.name for f in fields(Person))
+
+
+def _person_text(person: Person) -> str:
+    values = [getattr(person, name) for name in _PERSON_FIELDS]
+    if person.groups is not None:  # the same groups in another order are the same person
+        values[_PERSON_FIELDS.index("groups")] = tuple(sorted(person.groups))
+    return repr(values)
+
+
+def people_digest(people: Iterable[Person]) -> str:
+    """The digest (BLAKE2b-128 hex) of a directory read: every field of every ``Person``, in uid order."""
+    digest = hashlib.blake2b(digest_size=16)
+    for person in sorted(people, key=lambda p: p.uid):
+        digest.update(_person_text(person).encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def synced_digest(session: Session) -> str | None:
+    """The digest of the people the last sync was given (None: no sync recorded one). When it equals the
+    digest of a new read, syncing that read would change nothing but ``last_seen``."""
+    table = PeopleSync.__table__
+    return session.exec(select(table.c.read_digest).where(table.c.id == 1)).scalar_one_or_none()
+
+
+def touch_people(session: Session, now: datetime) -> None:
+    """Move ``last_seen`` of the people still in the directory (a read found them all unchanged)."""
+    table = DirectoryPerson.__table__
+    session.exec(update(table).where(table.c.vanished_at.is_(None)).values(last_seen=now))
+
+
+def _record_digest(session: Session, digest: str, now: datetime) -> None:
+    table = PeopleSync.__table__
+    if session.exec(update(table).where(table.c.id == 1).values(read_digest=digest, synced_at=now)).rowcount == 0:
+        session.exec(insert(table).values(id=1, read_digest=digest, synced_at=now))
+
+
+def sync_people_counted(session: Session, people: Iterable[Person], now: datetime,
+                        scan_id: int | None = None, *, read_digest: str | None = None) -> tuple[list[Person], int]:
+    """Upsert the current directory people and mark vanished ones departed: (ALL known people, the number of
+    rows inserted or changed; 0 means the stored people are exactly those the last sync left). The digest of
+    ``people`` (``people_digest``; pass it when known) is recorded for ``synced_digest``.
 
     A status change without a date from the directory gets ``status_changed = now``. People who vanish get
     ``vanished_at = now`` and, unless already departed, status ``departed`` with ``status_changed = now``.
@@ -80,7 +131,9 @@ def sync_people(session: Session, people: Iterable[Person], now: datetime,
     incoming: dict[str, dict[str, Any]] = {}
     duplicates: dict[str, tuple[str, ...]] = {}
     groups: dict[str, tuple[str, ...] | None] = {}  # not stored: the current read's groups are carried over
-    for person in merge_duplicates(people):  # a uid held twice is judged on its strictest entry
+    merged = merge_duplicates(people)
+    _record_digest(session, read_digest or people_digest(merged), now)
+    for person in merged:  # a uid held twice is judged on its strictest entry
         uid = known.get(person.uid.casefold(), person.uid)  # LDAP compares uids case-insensitively
         incoming[uid] = {**_row(person), "uid": uid}
         groups[uid] = person.groups
@@ -123,9 +176,9 @@ def sync_people(session: Session, people: Iterable[Person], now: datetime,
         updates.append({"b_uid": uid, **{name: old[name] for name in _MUTABLE}})
 
     if inserts:
-        session.exec(insert(table), params=inserts)
+        bulk_insert(session, table, _INSERTED, inserts)
     if updates:
-        session.exec(update(table).where(table.c.uid == bindparam("b_uid")), params=updates)
+        bulk_update(session, table, _MUTABLE, updates, key="uid", key_field="b_uid")
     session.exec(update(table).where(table.c.vanished_at.is_(None)).values(last_seen=now))
     if changes:
         session.exec(insert(PersonChange.__table__), params=changes)
@@ -133,4 +186,4 @@ def sync_people(session: Session, people: Iterable[Person], now: datetime,
     for person in result:
         person.duplicates = duplicates.get(person.uid, ())
         person.groups = groups.get(person.uid)
-    return result
+    return result, len(inserts) + len(updates)

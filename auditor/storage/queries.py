@@ -215,7 +215,8 @@ def latest_scans(session: Session, limit: int = 20) -> list[dict[str, Any]]:
     if by_id:
         query = (
             select(platforms.c.scan_id, platforms.c.platform, platforms.c.kind, platforms.c.tenant,
-                   platforms.c.tenant_name, platforms.c.status, platforms.c.errors, platforms.c.counts)
+                   platforms.c.tenant_name, platforms.c.status, platforms.c.errors, platforms.c.counts,
+                   platforms.c.unchanged_since)
             .where(platforms.c.scan_id.in_(list(by_id)))
             .order_by(platforms.c.scan_id, platforms.c.id)
         )

@@ -31,12 +31,12 @@ from auditor.findings.lifecycle import (
 from auditor.model import Capabilities, Severity, TenantSnapshot, Verdict
 from auditor.storage.event_log import log_read_completely
 from auditor.storage.inventory import chunks, last_event_time, save_events, sync_inventory
-from auditor.storage.people import sync_people
+from auditor.storage.people import sync_people, sync_people_counted
 from auditor.storage.tables import Finding, FindingEvent, ManualLinkRow, RiskExceptionRow, Scan, ScanPlatform
 
 __all__ = [
-    "ScanRecord", "ScanSummary", "last_event_time", "load_finding_states", "record_failed_scan", "save_scan",
-    "stored_exceptions", "sync_people",
+    "ScanRecord", "ScanSummary", "last_event_time", "last_readings", "load_finding_states", "record_failed_scan",
+    "save_scan", "stored_exceptions", "sync_people", "sync_people_counted",
 ]
 
 _STATE_COLUMNS = (
@@ -62,6 +62,11 @@ class ScanRecord:
     verdicts: list[Verdict]
     directory_complete: bool
     policy_hashes: dict[str, str] = field(default_factory=dict)
+    input_keys: dict[str, str] = field(default_factory=dict)
+    """Platform name -> the digest of what its findings were judged on (``services.scan_inputs``)."""
+    carried: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Platform name -> its last complete reading (a ``scan_platform`` row, ``last_readings``), carried over
+    because its input key had not moved: not read, not judged, its inventory and findings left as they are."""
 
 
 @dataclass(slots=True)
@@ -82,6 +87,8 @@ class ScanSummary:
     exception_expired: int = 0
     incomplete_scopes: dict[str, dict[str, str]] = field(default_factory=dict)
     """Platform name -> the scopes read incompletely -> why (their findings were kept as they were)."""
+    unchanged: dict[str, int] = field(default_factory=dict)
+    """Platform name -> the scan whose reading it carries over (nothing it depends on had changed)."""
 
 
 def platform_status(snapshot: TenantSnapshot) -> str:
@@ -119,6 +126,22 @@ def stored_links(session: Session) -> list[ManualLink]:
         ManualLink(platform=row["platform"], account_id=row["account_id"], email=row["email"], uid=row["uid"])
         for row in session.exec(select(table).order_by(table.c.id)).mappings()
     ]
+
+
+_READING_COLUMNS = (
+    "scan_id", "platform", "kind", "tenant", "tenant_name", "two_factor_required", "status", "errors", "counts",
+    "capabilities", "activity_since", "incomplete_scopes", "events_through", "input_key", "unchanged_since",
+)
+
+
+def last_readings(session: Session) -> dict[str, dict[str, Any]]:
+    """Platform name -> its newest ``scan_platform`` row, when that row is a complete reading with an input
+    key (a platform whose newest row failed or was partial has none: it must be read again)."""
+    table = ScanPlatform.__table__
+    newest = select(func.max(table.c.id)).group_by(table.c.platform).scalar_subquery()
+    rows = session.exec(select(*(table.c[name] for name in _READING_COLUMNS)).where(table.c.id.in_(newest)))
+    return {row["platform"]: dict(row) for row in rows.mappings()
+            if row["status"] == "complete" and row["input_key"]}
 
 
 def load_finding_states(session: Session, fingerprints: Iterable[str] = ()) -> list[FindingState]:
@@ -215,18 +238,35 @@ def save_scan(session: Session, record: ScanRecord, exceptions: list[RiskExcepti
             "capabilities": _capabilities(snap.capabilities), "activity_since": snap.activity_since,
             "incomplete_scopes": dict(snap.incomplete_scopes),
             "events_through": record.started_at if log_read_completely(snap) else None,
+            "input_key": record.input_keys.get(snap.platform) if status == "complete" else None,
+            "unchanged_since": None,
         })
+    unchanged = {}
+    for name, reading in record.carried.items():
+        unchanged[name] = reading["unchanged_since"] or reading["scan_id"]
+        platform_rows.append({**reading, "scan_id": scan_id, "unchanged_since": unchanged[name]})
+        platforms.append((name, reading["status"], list(reading["errors"])))
     if platform_rows:
         session.exec(insert(ScanPlatform.__table__), params=platform_rows)
-    if record.directory_complete:
+    if record.directory_complete and not record.carried:
+        # findings without a platform (an exception expired across platforms) are judged only when every
+        # platform is: with one carried over, they stay as they are
         coverage.complete.add((None, None))
 
-    wanted = {fingerprint(v.rule, v.platform, v.tenant, v.subject) for v in record.verdicts}
-    result = reconcile(
-        load_finding_states(session, wanted), record.verdicts, coverage,
-        [*exceptions, *stored_exceptions(session)], now, scan_id, policy_hashes=record.policy_hashes,
-    )
-    _write_findings(session, result, scan_id, now)
+    if record.snapshots or not record.carried:
+        wanted = {fingerprint(v.rule, v.platform, v.tenant, v.subject) for v in record.verdicts}
+        result = reconcile(
+            load_finding_states(session, wanted), record.verdicts, coverage,
+            [*exceptions, *stored_exceptions(session)], now, scan_id, policy_hashes=record.policy_hashes,
+        )
+        _write_findings(session, result, scan_id, now)
+    else:  # every platform carried over: nothing was judged, so nothing to reconcile
+        result = ReconcileResult(states=[], changes=[], expired_exceptions=[])
+    if record.carried:  # confirmed unchanged: seen in this scan too
+        table = Finding.__table__
+        session.exec(update(table).where(table.c.platform.in_(sorted(record.carried)),
+                                         table.c.status.in_((OPEN, ACCEPTED)))
+                     .values(last_seen=now, last_scan_id=scan_id))
 
     changes = result.counts()
     by_category = _open_counts(session, "category")
@@ -243,7 +283,7 @@ def save_scan(session: Session, record: ScanRecord, exceptions: list[RiskExcepti
         resolved=changes["resolved"], still_open=changes["still_open"], muted=changes["muted"],
         open_by_category=by_category, open_by_severity=by_severity, platforms=platforms,
         unmuted=changes["unmuted"], exception_expired=changes["exception_expired"],
-        incomplete_scopes=incomplete,
+        incomplete_scopes=incomplete, unchanged=unchanged,
     )
 
 

@@ -99,6 +99,10 @@ class ScanPlatform(SQLModel, table=True):
     """The scopes read incompletely (``tenant``, ``asset:<id>``, ``account:<id>``, ``events``) -> why."""
     events_through: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """The audit log is complete from ``activity_since`` to this time (None: not read completely)."""
+    input_key: str | None = Field(default=None, max_length=64)
+    """Digest of everything this platform's findings were judged on (``services.scan_inputs``)."""
+    unchanged_since: int | None = None
+    """The scan whose reading this row carries over (its input key had not moved); None: read and judged."""
 
 
 # ----------------------------------------------------------------------------------------------- directory
@@ -123,6 +127,17 @@ class DirectoryPerson(SQLModel, table=True):
     first_seen: datetime = Field(sa_type=UTCDateTime)
     last_seen: datetime = Field(sa_type=UTCDateTime)
     vanished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PeopleSync(SQLModel, table=True):
+    """The last directory sync (one row): the digest of the people it was given, so a scan handed the same
+    people can tell the stored directory is already exactly theirs (``storage.people``)."""
+
+    __tablename__ = "people_sync"
+
+    id: int | None = Field(default=None, primary_key=True)
+    read_digest: str = Field(max_length=64)
+    synced_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class PersonChange(SQLModel, table=True):

@@ -258,3 +258,43 @@ def test_post_json_resends_the_body_on_every_retry() -> None:
                     transport=httpx.MockTransport(answer), sleep=lambda _s: None) as client:
         assert client.post_json("search", {"query": "SELECT 1"}) == {"ok": True}
     assert bodies == [b'{"query":"SELECT 1"}'] * 2
+
+
+def test_a_shared_client_sends_with_its_own_token_through_its_owners_pool_which_outlives_it(sandbox):
+    with make_client(sandbox.base_url) as owner:
+        with make_client(sandbox.base_url, token="EAAwrongwrongwrong", share=owner) as other, \
+                pytest.raises(ConnectorAuthError):
+            other.get_json(USERS_PATH)  # its own (refused) token, not the owner's
+        assert len(owner.get_json(USERS_PATH)["data"]) == 4  # closing the sharer left the pool open
+        borrower = make_client(sandbox.base_url, share=owner)
+    with pytest.raises(RuntimeError, match="closed"):  # the owner closed the one pool both send through
+        borrower.get_json(USERS_PATH)
+    assert sandbox.emulator.requests[-1].path == USERS_PATH and len(sandbox.paths()) == 2
+
+
+def test_a_shared_pool_must_have_the_same_base_url(sandbox):
+    with make_client(sandbox.base_url) as owner, pytest.raises(ValueError, match="same base URL"):
+        make_client(sandbox.url + "/v24.0", share=owner)
+
+
+def test_client_params_are_set_on_every_request_and_replace_the_value_in_a_next_page_url() -> None:
+    import httpx
+
+    base = "https://graph.example/v25.0"
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        if "after" in request.url.params:
+            return httpx.Response(200, json={"data": [{"id": "2"}]})
+        return httpx.Response(200, json={"data": [{"id": "1"}], "paging": {
+            "next": f"{base}/x/edge?limit=1&appsecret_proof=stale&after=c1"}})
+
+    with make_client(base, transport=httpx.MockTransport(answer), params={"appsecret_proof": "fresh"}) as client, \
+            make_client(base, share=client) as unsigned:
+        pages = list(client.iter_pages("/x/edge", {"limit": 1}, dialect.next_page))
+        unsigned.get_json("/x/edge", {"limit": 1})
+    assert pages == [[{"id": "1"}], [{"id": "2"}]]
+    assert sent == [f"{base}/x/edge?limit=1&appsecret_proof=fresh",
+                    f"{base}/x/edge?limit=1&appsecret_proof=fresh&after=c1",  # one proof: replaced, not added
+                    f"{base}/x/edge?limit=1"]  # the params are the client's, not the shared pool's

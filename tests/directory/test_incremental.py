@@ -168,6 +168,8 @@ def test_an_incremental_sync_with_nothing_changed_equals_a_full_read(openldap_se
     again = directory.sync(SyncState.from_json(first.state.to_json()), LATER)
     assert again.mode == "incremental"
     assert _sorted(again.people) == _sorted(directory.people(LATER)) == _sorted(first.people)
+    # the cursor's overlap reads the newest entries again; unchanged, they leave the saved state as it was
+    assert (again.reason, again.state_changed) == ("0 changed or new entries read", False)
 
 
 def test_an_incremental_sync_sees_a_modified_an_added_and_a_deleted_entry(writable_server: SlapdHandle) -> None:
@@ -185,7 +187,7 @@ def test_an_incremental_sync_sees_a_modified_an_added_and_a_deleted_entry(writab
         conn.unbind()
     result = directory.sync(state, LATER)
     people = {p.uid: p for p in result.people}
-    assert result.mode == "incremental"
+    assert result.mode == "incremental" and result.state_changed
     assert people["alice"].display_name == "Alice Newname"
     assert people["olga"].emails == ("olga@shop.example",)
     assert "judy" not in people
@@ -275,3 +277,45 @@ def test_directory_sync_keeps_its_state_and_a_deleted_entry_departs(
     path.write_text("{not json", encoding="utf-8")  # a broken state only means a full read
     assert len(read_people(settings, LATER)) == 14
     assert json.loads(path.read_text(encoding="utf-8"))["full_at"] == LATER.isoformat()
+
+
+def test_the_saved_state_keeps_every_field_of_a_person() -> None:
+    from dataclasses import fields
+    from datetime import UTC, date
+
+    from auditor.model import PersonKind
+
+    person = Person(uid="ann", display_name="Ann Kwiat", emails=("ann@kwiatek.example", "a.kwiat@kwiatek.example"),
+                    department="Marketing", manager="uid=boss,ou=people,dc=kwiatek,dc=example",
+                    kind=PersonKind.CONTRACTOR, status=PersonStatus.DISABLED,
+                    status_changed=datetime(2026, 10, 1, 8, 0, tzinfo=UTC), end_date=date(2026, 12, 31),
+                    dn="uid=ann,ou=people,dc=kwiatek,dc=example", duplicates=("uid=ann,ou=old,dc=kwiatek,dc=example",),
+                    groups=("cn=marketing,ou=groups,dc=kwiatek,dc=example",))
+    assert all(getattr(person, f.name) != f.default for f in fields(Person)), "every field set off its default"
+    state = SyncState(fingerprint="f", full_at=datetime(2026, 11, 1, tzinfo=UTC), cursor="20261101000000Z",
+                      people={person.dn: person})
+    assert SyncState.from_json(state.to_json()).people == {person.dn: person}
+
+
+def test_an_unchanged_incremental_read_reuses_the_saved_digest_of_its_people(
+    writable_server: SlapdHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor.services.directory_sync import read_directory
+    from auditor.storage.people import people_digest
+
+    monkeypatch.setenv("LDAP_PW", writable_server.password)
+    directory = openldap_settings(writable_server, incremental=True, password_env="LDAP_PW")
+    settings = Settings(data_dir=str(tmp_path / "data"), directory=directory.model_dump())
+    people, digest = read_directory(settings, NOW)
+    assert digest == people_digest(people)
+    assert load_state(state_path(settings)).people_digest == digest
+    again, same = read_directory(settings, LATER)
+    assert same == digest == people_digest(again)
+    conn = _admin(writable_server)
+    try:
+        conn.modify(f"uid=alice,ou=people,{OPENLDAP_SUFFIX}", {"displayName": [(MODIFY_REPLACE, ["Alice Other"])]})
+    finally:
+        conn.unbind()
+    changed, moved = read_directory(settings, LATER + timedelta(minutes=5))
+    assert moved != digest and moved == people_digest(changed)
+    assert load_state(state_path(settings)).people_digest == moved

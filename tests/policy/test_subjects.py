@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from auditor.config import MatchingSettings
 from auditor.model import App, Capabilities
 from auditor.policy.facts import FACTS, Subject
-from auditor.policy.subjects import FactBase, departure_time
+from auditor.policy.subjects import FactBase, calendar_days, departure_time
 from tests.policy.builders import NOW, ago, asset, context, event, grant, person, snapshot, user
 
 
@@ -192,3 +194,18 @@ def test_an_account_without_a_link_entry_is_unlinked_with_unknown_email_classes(
     facts = facts_of(ctx, "account")["account:u1"].facts["account"]
     assert facts["email"] == "a@corp.example" and facts["personal_email"] is None
     assert facts["linked"] is False and facts["is_service_account"] is False
+
+
+def test_ages_are_calendar_days_in_the_configured_time_zone():
+    # 23:30 UTC on 1 November is already 2 November in Warsaw; 00:10 UTC on 2 November is too
+    then, now = datetime(2026, 11, 1, 23, 30, tzinfo=UTC), datetime(2026, 11, 2, 0, 10, tzinfo=UTC)
+    warsaw = ZoneInfo("Europe/Warsaw")
+    assert calendar_days(now.date(), then, UTC) == 1
+    assert calendar_days(now.astimezone(warsaw).date(), then, warsaw) == 0
+    assert calendar_days(now.date(), None, UTC) is None
+    assert calendar_days(date(2026, 10, 1), then, UTC) == 0, "never negative"
+    # the same instants through the fact base: the account's age follows the zone
+    snap = snapshot(accounts=[replace(user("u1"), created_at=then)])
+    ages = {zone: facts_of(replace(context(snap), now=now, timezone=zone), "account")["account:u1"]
+            .get("account", "age_days") for zone in (UTC, warsaw)}
+    assert ages == {UTC: 1, warsaw: 0}

@@ -11,7 +11,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, inspect, select, text
 
 from auditor.errors import StorageError
-from auditor.storage.db import alembic_config, create_db_engine, open_database, redact_url, upgrade
+from auditor.storage.db import (
+    alembic_config,
+    at_heads,
+    create_db_engine,
+    open_database,
+    redact_url,
+    script_heads,
+    upgrade,
+)
 from auditor.storage.tables import Scan, metadata
 
 EXPECTED_TABLES = {
@@ -39,6 +47,8 @@ def test_migrations_from_empty_create_every_table_and_match_the_models(database_
         with engine.connect() as connection:
             versions = set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
         assert versions == heads
+        assert script_heads() == heads, "the fast reader of the scripts agrees with Alembic"
+        assert at_heads(engine)
     finally:
         engine.dispose()
 
@@ -143,3 +153,19 @@ def test_redact_url():
     assert redact_url("postgresql+psycopg://u:secret@h:5/db") == "postgresql+psycopg://u:***@h:5/db"
     assert redact_url("sqlite:///x.db") == "sqlite:///x.db"
 
+
+
+def test_a_database_behind_the_heads_is_migrated_and_one_at_the_heads_is_not(database_url) -> None:
+    engine = create_db_engine(database_url)
+    try:
+        upgrade(engine, "0001")
+        assert not at_heads(engine)
+    finally:
+        engine.dispose()
+    open_database(database_url).dispose()  # brings it to the heads
+    engine = create_db_engine(database_url)
+    try:
+        assert at_heads(engine)
+        assert not at_heads(create_db_engine("sqlite://")), "an empty database has no version table"
+    finally:
+        engine.dispose()

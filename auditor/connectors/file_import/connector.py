@@ -26,6 +26,7 @@ row raises ``ConnectorError`` naming the file and every bad line (up to 20): not
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,6 +125,16 @@ class ImportConnector(Connector):
             raise ConnectorError(self.name, str(exc)) from None
         out.finish(export.sha256)
         return export, out
+
+    def source_fingerprint(self) -> str | None:
+        """The export's size and SHA-256 (read in blocks, not parsed); None when the file cannot be read (the
+        fetch then reports why)."""
+        try:
+            with self.path().open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256")
+                return f"{handle.tell()}:{digest.hexdigest()}"
+        except OSError:
+            return None
 
     def check(self) -> list[str]:
         """Read and validate the export; return its problems (empty when it is usable)."""

@@ -18,15 +18,21 @@ Failure policy of ``fetch`` / ``lookup``:
   so the scan never silently passes; a shop that deliberately withholds those tasks sets
   ``options.page_roles: false`` and gets one declared coverage note on the platform instead.
 
-Independent reads run concurrently on a small thread pool; results are assembled in submission order,
-so the output order is deterministic. The token travels only in the ``Authorization`` header; with an app
+Reads run concurrently on a small thread pool (``options.workers``), each started as soon as what it needs
+is known (the asset reads when the asset lists are in, the Page reads when ``/me/accounts`` is), not after
+the slowest read of a previous step; results are then assembled in a fixed order, so the output (and its
+order) is the same however the reads were timed. All clients of a fetch (its token, the Page tokens, token
+inspection) share one connection pool. The token travels only in the ``Authorization`` header; with an app
 secret configured each call also carries ``appsecret_proof`` (derived from the token, never the token).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,13 +60,13 @@ from auditor.connectors.meta.mapping import (
     tenant_from,
     user_id_index,
 )
-from auditor.connectors.meta.page_access import PageTokens, page_tokens, read_pages
-from auditor.connectors.meta.partners import read_partners
+from auditor.connectors.meta.page_access import PageTokens, page_tokens, read_pages, start_page_tokens, start_pages
+from auditor.connectors.meta.partners import PartnerReader
 from auditor.connectors.meta.revoke import MAX_RETRIES, MetaRevoker
-from auditor.connectors.meta.run import Run, assets_of
-from auditor.connectors.meta.tokens import ProofTransport, appsecret_proof, expiry_notes, inspect_token
+from auditor.connectors.meta.run import Pending, Run, Started, assets_of
+from auditor.connectors.meta.tokens import appsecret_proof, expiry_notes, inspect_token
 from auditor.errors import ConfigError, ConnectorError
-from auditor.model import AccountKind, Capabilities, TenantSnapshot
+from auditor.model import AccountKind, Asset, AuditEvent, Capabilities, TenantSnapshot
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v25.0"
 REQUIRED_SCOPES = ("business_management", "ads_read", "pages_show_list", "pages_read_engagement")
@@ -151,16 +157,16 @@ class MetaConnector(Connector):
         return f"{self.options.app_id}|{secret}" if secret and self.options.app_id else None
 
     def _client(self, token: str, max_retries: int | None = None,
-                transport: httpx.BaseTransport | None = None, *, proof: bool = True) -> HttpClient:
+                transport: httpx.BaseTransport | None = None, *, proof: bool = True,
+                share: HttpClient | None = None) -> HttpClient:
         """A Graph client for ``token``; with ``proof`` and a configured app secret every call carries
-        ``appsecret_proof`` (apps with "Require App Secret" refuse calls without it)."""
+        ``appsecret_proof`` (apps with "Require App Secret" refuse calls without it). ``share``: send through
+        that client's connection pool (the other tokens of one fetch) instead of opening one."""
         settings = self.client_settings()
         if max_retries is not None:
             settings["max_retries"] = max_retries
         secret = self._app_secret() if proof else None
-        transport = transport or self._transport
-        if secret:
-            transport = ProofTransport(transport, appsecret_proof(secret, token))
+        signed = appsecret_proof(secret, token) if secret else None
         return HttpClient(
             self.name,
             self.settings.base_url or DEFAULT_BASE_URL,
@@ -169,8 +175,10 @@ class MetaConnector(Connector):
             is_rate_limited=dialect.is_rate_limited,
             retry_hint=dialect.retry_hint,
             error_info=dialect.error_info,
-            secrets=[token, *([secret, appsecret_proof(secret, token)] if secret else [])],
-            transport=transport,
+            secrets=[token, *([secret, signed] if secret and signed else [])],
+            transport=transport or self._transport,
+            params={"appsecret_proof": signed} if signed else None,
+            share=share,
         )
 
     def revoker(self, *, transport: httpx.BaseTransport | None = None) -> Revoker:
@@ -210,10 +218,11 @@ class MetaConnector(Connector):
             return problems
         return problems + self._token_problems(inspection.data)
 
-    def _inspector(self, own: str, app_token: str | None) -> Callable[[str], HttpClient]:
+    def _inspector(self, own: str, app_token: str | None,
+                   share: HttpClient | None = None) -> Callable[[str], HttpClient]:
         """Clients for token inspection: the proof goes only with the auditor's own and app tokens (an
         inspected token of another app would be refused with a proof made from this app's secret)."""
-        return lambda caller: self._client(caller, proof=caller in (own, app_token))
+        return lambda caller: self._client(caller, proof=caller in (own, app_token), share=share)
 
     def _token_problems(self, data: dict[str, Any]) -> list[str]:
         problems = []
@@ -238,13 +247,14 @@ class MetaConnector(Connector):
         business_id = self._business_id()
         token = self.token()
         since = events_since or now - timedelta(days=DEFAULT_ACTIVITY_DAYS)
-        with self._client(token) as client, self.worker_pool() as pool:
+        with self._client(token) as client, self.worker_pool() as pool, ExitStack() as stack:
+            stack.callback(_drop_queued, pool)
             run = Run(self.name, client, pool, self.settings.page_size)
             business = run.node(f"/{business_id}", {"fields": FIELDS["business"]})
             snap = self._snapshot(business, business_id)
             tokens = self._inspected_tokens(token, run)
             app_token = self._app_token()
-            inspector = self._inspector(token, app_token)
+            inspector = self._inspector(token, app_token, share=client)
             for _, value in tokens:
                 client.add_secret(value)
             jobs: list[Job] = [
@@ -261,7 +271,15 @@ class MetaConnector(Connector):
                 jobs.append((edge, bind(run.rows, f"/{business_id}/{edge}", {"fields": FIELDS["apps"]})))
             for ref, value in tokens:
                 jobs.append((f"token:{ref}", bind(inspect_token, self.name, value, ref, inspector, app_token)))
-            results = run.gather(jobs, core={"business_users"})
+            first = run.start(jobs, core={"business_users"})
+            page_client = functools.partial(self._client, share=client)
+            partners = stack.enter_context(PartnerReader(run, business_id, snap, page_client,
+                                                         page_roles=self.options.page_roles))
+            partners.start_lists()
+            ahead = self._start_ahead(run, business_id, first[3:3 + len(BUSINESS_EDGES)], partners, since, now,
+                                      page_client)
+
+            results = run.collect(first, core={"business_users"})
             users, system, pending = results[0], results[1] or [], results[2] or []
             edge_results = dict(zip(BUSINESS_EDGES, results[3:3 + len(BUSINESS_EDGES)], strict=True))
             owned_apps, client_apps = results[3 + len(BUSINESS_EDGES):5 + len(BUSINESS_EDGES)]
@@ -272,10 +290,11 @@ class MetaConnector(Connector):
             snap.accounts += [invitation_account(p) for p in pending]
             snap.grants = [business_grant(a) for a in snap.accounts]
             snap.assets = assets_of(edge_results)
-            pages = page_tokens(run) if any(a.kind == "page" for a in snap.assets) else PageTokens()
-            self._read_assignments(run, business_id, snap, pages)
-            read_partners(run, business_id, snap, self._client, pages, page_roles=self.options.page_roles)
-            self._read_activities(run, snap, since, now)
+            if ahead.page_list is not None:
+                ahead.page_list.settle()
+            self._read_assignments(run, business_id, snap, ahead, page_client)
+            partners.read()
+            self._read_activities(run, snap, ahead.activities)
         snap.apps = [app_from_node(a, True) for a in owned_apps or []]
         snap.apps += [app_from_node(a, False) for a in client_apps or []]
         index = user_id_index(snap.accounts)
@@ -294,6 +313,25 @@ class MetaConnector(Connector):
         snap.complete = snap.complete and not run.errors
         return snap
 
+    def _start_ahead(self, run: Run, business_id: str, asset_lists: Started, partners: PartnerReader,
+                     since: datetime, now: datetime, page_client: Callable[[str], HttpClient]) -> _Ahead:
+        """Start every read that needs only the business's assets and Page tokens, as soon as they are known:
+        waits for the asset lists (not for the people lists), then for ``/me/accounts``. The snapshot is
+        assembled afterwards in the fixed order (``fetch``), consuming these reads at their place."""
+        assets = assets_of({edge: pending.peek_or_none() for edge, (_, pending)
+                            in zip(BUSINESS_EDGES, asset_lists, strict=True)})
+        pages = [a for a in assets if a.kind == "page"]
+        ahead = _Ahead(page_list=start_page_tokens(run) if pages else None)
+        ahead.assigned = self._start_assignments(run, business_id, assets)
+        partners.start_holders(assets)
+        ahead.activities = self._start_activities(run, assets, since, now)
+        partners.start_listed_holders(assets)
+        if ahead.page_list is not None:
+            ahead.pages = page_tokens(run, ahead.page_list)
+        ahead.direct = start_pages(run, business_id, [a.asset_id for a in pages], page_client, ahead.pages)
+        partners.start_pages(ahead.pages, pages)
+        return ahead
+
     def _inspected_tokens(self, own: str, run: Run) -> list[tuple[str, str]]:
         """("self", own token) plus each configured ``inspect_tokens`` entry that resolves."""
         tokens = [("self", own)]
@@ -304,23 +342,30 @@ class MetaConnector(Connector):
                 run.errors.append(f"{self.name}: {exc}")
         return tokens
 
-    def _read_assignments(self, run: Run, business_id: str, snap: TenantSnapshot, tokens: PageTokens) -> None:
-        """``assigned_users`` of every asset -> grants (plus accounts for assignees from elsewhere); Pages
-        through their Page tokens or the per-principal views (``meta.page_access``)."""
+    def _start_assignments(self, run: Run, business_id: str, assets: list[Asset]) -> Started:
+        """Start ``assigned_users`` of every asset but the Pages (their reads need Page tokens)."""
         params = {"business": business_id, "fields": FIELDS["assigned_users"]}
-        others = [a for a in snap.assets if a.kind != "page"]
         waba = {**params, "fields": FIELDS["assigned_users_waba"]}
-        jobs = [(f"assigned_users:{a.asset_id}", bind(run.rows, f"/{a.asset_id}/assigned_users",
-                                                      waba if a.kind == "whatsapp_business_account" else params))
-                for a in others]
+        return run.start((f"assigned_users:{a.asset_id}", bind(
+            run.rows, f"/{a.asset_id}/assigned_users", waba if a.kind == "whatsapp_business_account" else params))
+            for a in assets if a.kind != "page")
+
+    def _read_assignments(self, run: Run, business_id: str, snap: TenantSnapshot, ahead: _Ahead,
+                          page_client: Callable[[str], HttpClient]) -> None:
+        """``assigned_users`` of every asset -> grants (plus accounts for assignees from elsewhere); Pages
+        through their Page tokens or the per-principal views (``meta.page_access``). The reads were started
+        by ``_start_ahead``: ``ahead.direct`` (Page tokens), ``ahead.assigned`` (the other assets)."""
         pages = [a for a in snap.assets if a.kind == "page"]
+        others = [a for a in snap.assets if a.kind != "page"]
+        jobs = ahead.assigned
+        assert [label for label, _ in jobs] == [f"assigned_users:{a.asset_id}" for a in others]
         principals = [a.account_id for a in snap.accounts if a.kind in _PRINCIPALS]
-        page_rows, failed = read_pages(run, business_id, [a.asset_id for a in pages], principals,
-                                       lambda page_token: self._client(page_token, proof=True), tokens)
+        page_rows, failed = read_pages(run, business_id, [a.asset_id for a in pages], principals, page_client,
+                                       ahead.pages, ahead.direct)
         for scope, reason in failed.items():
             snap.scope_failed(scope, reason)
         known = {a.account_id for a in snap.accounts}
-        results = [page_rows.get(a.asset_id) for a in pages] + run.gather(jobs)
+        results = [page_rows.get(a.asset_id) for a in pages] + run.collect(jobs)
         for asset, rows in zip(pages + others, results, strict=True):
             for item in rows or []:
                 account_id = str(item["id"])
@@ -329,21 +374,23 @@ class MetaConnector(Connector):
                     snap.accounts.append(assignee_account(item))
                 snap.grants.append(asset_grant(asset.kind, asset.asset_id, account_id, item))
 
-    def _read_activities(self, run: Run, snap: TenantSnapshot, since: datetime, now: datetime) -> None:
-        """Activities of every ad account since ``since``; sets ``last_activity`` of acting accounts."""
-        ad_accounts = [a for a in snap.assets if a.kind == "ad_account"]
+    def _start_activities(self, run: Run, assets: list[Asset], since: datetime, now: datetime) -> Started:
+        """Start reading the activities of every ad account since ``since`` (mapped to events on the pool)."""
         params = {"since": int(since.timestamp()), "until": int(now.timestamp()),
                   "fields": FIELDS["activities"]}
-        jobs = [(f"activities:{a.asset_id}", bind(run.rows, f"/{act_id(a.asset_id)}/activities", params,
-                                                   need_id=False)) for a in ad_accounts]
+        return run.start((f"activities:{a.asset_id}", bind(_events, run, a.asset_id, params))
+                         for a in assets if a.kind == "ad_account")
+
+    def _read_activities(self, run: Run, snap: TenantSnapshot, started: Started) -> None:
+        """Activities of every ad account (``started`` by ``_start_activities``); sets ``last_activity`` of
+        acting accounts."""
+        ad_accounts = [a for a in snap.assets if a.kind == "ad_account"]
+        assert [label for label, _ in started] == [f"activities:{a.asset_id}" for a in ad_accounts]
         unreadable = 0
-        for asset, rows in zip(ad_accounts, run.gather(jobs), strict=True):
-            for item in rows or []:
-                event = event_from(asset.asset_id, item)
-                if event is None:
-                    unreadable += 1
-                else:
-                    snap.events.append(event)
+        for read in run.collect(started):
+            events, bad = read or ([], 0)
+            snap.events += events
+            unreadable += bad
         if unreadable:
             run.errors.append(f"{self.name}: {unreadable} activity item(s) without a readable time skipped")
         people = {a.account_id: a for a in snap.accounts if a.kind in _PRINCIPALS}
@@ -375,3 +422,31 @@ class MetaConnector(Connector):
         snap.errors = run.errors
         snap.complete = not run.errors
         return snap
+
+
+def _events(run: Run, asset_id: str, params: dict[str, Any]) -> tuple[list[AuditEvent], int]:
+    """One ad account's activities as events, and how many of them had no readable time."""
+    events, unreadable = [], 0
+    for item in run.rows(f"/{act_id(asset_id)}/activities", params, need_id=False):
+        event = event_from(asset_id, item)
+        if event is None:
+            unreadable += 1
+        else:
+            events.append(event)
+    return events, unreadable
+
+
+@dataclasses.dataclass(slots=True)
+class _Ahead:
+    """The reads one fetch starts ahead of assembling the snapshot (``MetaConnector._start_ahead``)."""
+
+    page_list: Pending | None = None
+    pages: PageTokens = dataclasses.field(default_factory=PageTokens)
+    direct: Started = dataclasses.field(default_factory=list)
+    assigned: Started = dataclasses.field(default_factory=list)
+    activities: Started = dataclasses.field(default_factory=list)
+
+
+def _drop_queued(pool: ThreadPoolExecutor) -> None:
+    """Cancel the reads still queued when a fetch ends: none unless it failed (then they are not needed)."""
+    pool.shutdown(wait=False, cancel_futures=True)

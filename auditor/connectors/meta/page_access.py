@@ -7,7 +7,8 @@ own token reads its assignees is done; every other Page is read from the per-pri
 ``/{business-user-id|system-user-id}/assigned_pages``, which take the business token.
 
 ``/me/accounts`` is read once per fetch (``page_tokens``); its answer is passed to ``read_pages`` and to
-``partners`` (Page roles and agencies need the same Page tokens).
+``partners`` (Page roles and agencies need the same Page tokens). A fetch starts these reads as soon as their
+inputs are known (``start_page_tokens``, ``start_pages``) and consumes them later (``read_pages``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from auditor.connectors.http import ConnectorAuthError, HttpClient
-from auditor.connectors.jobs import Job, bind, gather
+from auditor.connectors.jobs import bind, collect
 from auditor.connectors.meta import dialect
 from auditor.connectors.meta.mapping import FIELDS
-from auditor.connectors.meta.run import Run
+from auditor.connectors.meta.run import Pending, Run, Started
 from auditor.errors import ConnectorError
 
 PageRows = dict[str, list[dict]]
@@ -39,11 +40,18 @@ class PageTokens:
         return page in self.tokens and "MANAGE" in self.tokens[page][1]
 
 
-def page_tokens(run: Run) -> PageTokens:
+def start_page_tokens(run: Run) -> Pending:
+    """Start the ``/me/accounts`` read on the pool (``page_tokens`` consumes it)."""
+    fields = {"fields": "id,name,access_token,tasks"}
+    return run.start([("/me/accounts", bind(run.rows, "/me/accounts", fields))], token_fatal=False)[0][1]
+
+
+def page_tokens(run: Run, read: Pending | None = None) -> PageTokens:
     """The auditor's Page tokens from ``/me/accounts`` (contract me_accounts_only_tasked_pages); a failed
-    read is kept as ``error``, never raised (each Page then falls back or fails on its own)."""
+    read is kept as ``error``, never raised (each Page then falls back or fails on its own). ``read``: the read
+    already started (``start_page_tokens``), whose notes are then left for its ``result``."""
     try:
-        rows = run.rows("/me/accounts", {"fields": "id,name,access_token,tasks"})
+        rows = read.peek() if read is not None else start_page_tokens(run).result()
     except ConnectorError as exc:
         return PageTokens(error=str(exc))
     out = PageTokens()
@@ -65,19 +73,28 @@ def _assignees(client_for: Callable[[str], HttpClient], token: str, path: str, p
         raise ConnectorError(exc.platform, f"Page token refused on GET {path}") from None
 
 
+def start_pages(run: Run, business_id: str, pages: list[str], client_for: Callable[[str], HttpClient],
+                tokens: PageTokens) -> Started:
+    """Start reading the assignees of each Page in ``pages`` that its own token can read (``tokens``: this
+    fetch's ``page_tokens``); ``read_pages`` consumes them."""
+    params = {"limit": run.page_size, "business": business_id, "fields": FIELDS["assigned_users"]}
+    return run.start((p, bind(_assignees, client_for, tokens.tokens[p][0], f"/{p}/assigned_users", params))
+                     for p in pages if tokens.manages(p))
+
+
 def read_pages(run: Run, business_id: str, pages: list[str], principals: Iterable[str],
-               client_for: Callable[[str], HttpClient], tokens: PageTokens) -> tuple[PageRows, dict[str, str]]:
-    """Assignees of every Page in ``pages`` (``tokens``: this fetch's ``page_tokens``), and the scopes
-    (``account:<id>``, ``asset:<id>``) that could not be read with why."""
+               client_for: Callable[[str], HttpClient], tokens: PageTokens,
+               started: Started | None = None) -> tuple[PageRows, dict[str, str]]:
+    """Assignees of every Page in ``pages`` (``tokens``: this fetch's ``page_tokens``; ``started``: the Page
+    token reads already started by ``start_pages``), and the scopes (``account:<id>``, ``asset:<id>``) that
+    could not be read with why."""
     if not pages:
         return {}, {}
-    params = {"limit": run.page_size, "business": business_id, "fields": FIELDS["assigned_users"]}
-    direct = [p for p in pages if tokens.manages(p)]
-    jobs: list[Job] = [(p, bind(_assignees, client_for, tokens.tokens[p][0], f"/{p}/assigned_users", params))
-                       for p in direct]
+    if started is None:
+        started = start_pages(run, business_id, pages, client_for, tokens)
     refused: list[str] = []  # a refusal only sends the Page to the per-principal views
     found: PageRows = {}
-    for page, rows in zip(direct, gather(run.pool, jobs, refused), strict=True):
+    for (page, _), rows in zip(started, collect(started, refused), strict=True):
         if rows is not None:
             found[page] = rows
     rest = {p for p in pages if p not in found}
@@ -86,8 +103,8 @@ def read_pages(run: Run, business_id: str, pages: list[str], principals: Iterabl
     people = list(dict.fromkeys(principals))
     view = {"fields": "id,tasks,permitted_tasks"}
     reasons: list[str] = []  # in job order; each becomes the reason of its account's scope
-    results = gather(run.pool, [(f"assigned_pages:{p}", bind(run.rows, f"/{p}/assigned_pages", view))
-                                for p in people], reasons)
+    results = collect(run.start((f"assigned_pages:{p}", bind(run.rows, f"/{p}/assigned_pages", view))
+                                for p in people), reasons)
     failed: dict[str, str] = {}
     for person, rows in zip(people, results, strict=True):
         if rows is None:
@@ -97,7 +114,7 @@ def read_pages(run: Run, business_id: str, pages: list[str], principals: Iterabl
             if str(item["id"]) in rest:
                 found.setdefault(str(item["id"]), []).append({**item, "id": person})
     unread = len(failed)
-    for page in rest:
+    for page in (p for p in pages if p in rest):  # in the Pages' order (``rest`` is a set)
         found.setdefault(page, [])
         if unread:  # a principal's unread view leaves every Page read this way with unknown holders
             failed[f"asset:{page}"] = f"{run.platform}: the holders of page {page} are incomplete: " \

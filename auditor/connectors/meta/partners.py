@@ -25,18 +25,24 @@ silently passes; ``/me/accounts`` failing, and every failed read, always is (``t
 lists, ``asset:<id>`` for one asset's holders) and the rest is still read. A Page-token call refused as a
 token error (Meta answers code 190 for "must be called with a Page Access Token") fails that Page's scope
 only, never the whole fetch.
+
+A fetch starts these reads as their inputs become known (``PartnerReader.start_lists`` at once,
+``start_holders`` with the business's assets, ``start_listed_holders`` when the pixel and catalog lists are
+in, ``start_pages`` with the Page tokens) and consumes them afterwards with ``read``, in the same order as
+a reader that starts nothing ahead: the snapshot is the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from typing import Any
 
 from auditor.connectors.http import ConnectorAuthError, HttpClient
+from auditor.connectors.jobs import bind
 from auditor.connectors.meta.mapping import FIELDS, act_id, asset_from, asset_grant, assignee_account
 from auditor.connectors.meta.page_access import PageTokens
-from auditor.connectors.meta.run import Run
+from auditor.connectors.meta.run import Run, Started
 from auditor.errors import ConnectorError
 from auditor.model import Account, AccountKind, Asset, Grant, TenantSnapshot
 
@@ -71,21 +77,20 @@ ClientFactory = Callable[[str], HttpClient]
 """Builds an HttpClient authenticated with the given (Page) token."""
 
 
-def _scoped(run: Run, snap: TenantSnapshot, jobs: list[tuple[str, Callable[[], Any]]],
-            *, page_token: bool = False) -> list[Any]:
-    """Run ``(scope, job)`` pairs on the pool; a failure marks its scope and gives None (order kept).
+def _scoped(run: Run, snap: TenantSnapshot, started: Started, *, page_token: bool = False) -> list[Any]:
+    """Results of started ``(scope, job)`` pairs (``Run.start``) in order; a failure marks its scope and
+    gives None.
 
     A token error is fatal (the fetch's own token) unless ``page_token``: a derived Page token refused
     fails only its Page's scope.
     """
-    futures = [(scope, run.pool.submit(fn)) for scope, fn in jobs]
     results: list[Any] = []
-    for scope, future in futures:
+    for scope, pending in started:
         try:
-            results.append(future.result())
+            results.append(pending.result())
         except ConnectorError as exc:
             if isinstance(exc, ConnectorAuthError) and not page_token:
-                for _, other in futures:
+                for _, other in started:
                     other.cancel()
                 raise
             fail(run, snap, scope, str(exc))
@@ -128,21 +133,47 @@ def role_account(item: dict[str, Any]) -> Account:
     return Account(account_id=str(item["id"]), kind=AccountKind.USER, name=item.get("name"), raw=raw)
 
 
+HolderKey = tuple[str, str]
+"""An asset's (id, kind): the key of its started holder reads."""
+PagePlan = tuple[list[tuple[str, str]], Started, list[str]]
+"""One Page's reads: its unread edges (what, why) to record, its started edge reads and their edge names."""
+
+
 class PartnerReader:
-    """One fetch's reads of pixels, catalogs, partners and Page roles into ``snap`` (see the module doc)."""
+    """One fetch's reads of pixels, catalogs, partners and Page roles into ``snap`` (see the module doc).
+
+    ``read`` reads and records everything in a fixed order. Reads started ahead (``start_*``) are consumed
+    by ``read`` at their place in that order; the others are started when ``read`` gets there. Use it as a
+    context manager (it holds the Page clients of started reads)."""
 
     def __init__(self, run: Run, business_id: str, snap: TenantSnapshot, page_client: ClientFactory,
-                 tokens: PageTokens, *, page_roles: bool = True):
+                 tokens: PageTokens | None = None, *, page_roles: bool = True):
         self.run, self.business_id, self.snap, self.page_client = run, business_id, snap, page_client
-        self.tokens, self.page_roles = tokens, page_roles
-        self.known = {a.account_id for a in snap.accounts}
+        self.tokens, self.page_roles = tokens or PageTokens(), page_roles
+        self.known: set[str] = set()
         self.gaps: list[str] = []  # Pages (with what is unread) declared unread by ``page_roles: false``
+        self._lists: Started | None = None
+        self._listed: tuple[list[Asset], list[Account]] | None = None
+        self._holders: dict[HolderKey, tuple[Started, list[str]]] = {}
+        self._pages: dict[str, PagePlan] = {}
+        self._clients = ExitStack()
+
+    def __enter__(self) -> PartnerReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the Page clients opened for started reads."""
+        self._clients.close()
 
     def read(self) -> None:
         """Every read of this module, in a fixed order (the output order is deterministic)."""
+        self.known = {a.account_id for a in self.snap.accounts}
         self._assets_and_partners()
         self._asset_holders()
-        self._pages()
+        self._read_pages()
 
     def _add_account(self, account: Account) -> None:
         """Add an account not seen yet (the first reading of an id wins)."""
@@ -153,41 +184,93 @@ class PartnerReader:
     def _rows(self, path: str, fields: str, **params: str) -> Callable[[], list[dict]]:
         return lambda: self.run.rows(path, {"fields": fields, **params})
 
-    def _assets_and_partners(self) -> None:
+    # -- starting reads ahead ------------------------------------------------------------------------------
+
+    def start_lists(self) -> None:
+        """Start the pixel, catalog and partner lists of the business (they need nothing else)."""
         biz = f"/{self.business_id}"
         jobs = [("tenant", self._rows(f"{biz}/{edge}", PARTNER_FIELDS[kind]))
                 for edge, (kind, _) in ASSET_LISTS.items()]
         jobs += [("tenant", self._rows(f"{biz}/{edge}", PARTNER_FIELDS[edge])) for edge in PARTNER_LISTS]
-        results = _scoped(self.run, self.snap, jobs)
-        have = {a.asset_id for a in self.snap.assets}
-        for (kind, owned), rows in zip(ASSET_LISTS.values(), results, strict=False):
-            for item in rows or []:
-                if str(item["id"]) not in have:
-                    have.add(str(item["id"]))
-                    self.snap.assets.append(asset_from(kind, item, owned))
-        for relation, rows in zip(PARTNER_LISTS.values(), results[len(ASSET_LISTS):], strict=True):
-            for item in rows or []:
-                self._add_account(partner_account(item, relation))
+        self._lists = self.run.start(jobs)
 
-    def _asset_holders(self) -> None:
-        """Pixel and catalog assigned users, and the agencies of ad accounts, pixels and catalogs."""
+    def start_holders(self, assets: Iterable[Asset]) -> None:
+        """Start the holder reads of ``assets`` (pixel and catalog assigned users, the agencies of ad accounts,
+        pixels and catalogs) not started yet."""
         users = {"business": self.business_id}
-        jobs: list[tuple[str, Callable[[], Any]]] = []
-        keys: list[tuple[Asset, str]] = []
-        for asset in self.snap.assets:
+        for asset in assets:
+            key = (asset.asset_id, asset.kind)
+            if key in self._holders:
+                continue
             scope = f"asset:{asset.asset_id}"
             node = act_id(asset.asset_id) if asset.kind == "ad_account" else asset.asset_id
+            jobs: list[tuple[str, Callable[[], Any]]] = []
+            edges: list[str] = []
             if asset.kind in ("pixel", "catalog"):
                 jobs.append((scope, self._rows(f"/{node}/assigned_users", FIELDS["assigned_users"], **users)))
-                keys.append((asset, "assigned_users"))
+                edges.append("assigned_users")
             for edge in AGENCY_EDGES.get(asset.kind, ()):
                 fields = PARTNER_FIELDS["asset_agencies" if asset.kind == "ad_account" else "agencies_of"]
                 jobs.append((scope, self._rows(f"/{node}/{edge}", fields)))
-                keys.append((asset, edge))
-        for (asset, edge), rows in zip(keys, _scoped(self.run, self.snap, jobs), strict=True):
-            self._holders(asset, edge, rows or [])
+                edges.append(edge)
+            self._holders[key] = (self.run.start(jobs), edges)
 
-    def _holders(self, asset: Asset, edge: str, rows: list[dict]) -> None:
+    def start_listed_holders(self, assets: Iterable[Asset]) -> None:
+        """Wait for the pixel and catalog lists (``start_lists``) and start the holder reads of the pixels and
+        catalogs they add to ``assets`` (the business's own)."""
+        if self._lists is None:
+            return
+        results = [pending.peek_or_none() for _, pending in self._lists]
+        self.start_holders(self._listed_from(results, {a.asset_id for a in assets})[0])
+
+    def start_pages(self, tokens: PageTokens, pages: Iterable[Asset]) -> None:
+        """Start the reads of ``/{page}/roles`` and ``/{page}/agencies`` of ``pages`` with ``tokens`` (this
+        fetch's ``page_access.page_tokens``, which ``read`` then uses too)."""
+        self.tokens = tokens
+        for page in pages:
+            if page.asset_id not in self._pages:
+                self._pages[page.asset_id] = self._page_plan(page)
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def _listed_from(self, results: list[Any], have: set[str]) -> tuple[list[Asset], list[Account]]:
+        """The pixels and catalogs of the list results not among ``have``, and the partners (kept once)."""
+        if self._listed is None:
+            assets: list[Asset] = []
+            for (kind, owned), rows in zip(ASSET_LISTS.values(), results, strict=False):
+                for item in rows or []:
+                    if str(item["id"]) not in have:
+                        have.add(str(item["id"]))
+                        assets.append(asset_from(kind, item, owned))
+            partners = [partner_account(item, relation)
+                        for relation, rows in zip(PARTNER_LISTS.values(), results[len(ASSET_LISTS):], strict=True)
+                        for item in rows or []]
+            self._listed = (assets, partners)
+        return self._listed
+
+    def _assets_and_partners(self) -> None:
+        if self._lists is None:
+            self.start_lists()
+        assert self._lists is not None
+        results = _scoped(self.run, self.snap, self._lists)
+        assets, partners = self._listed_from(results, {a.asset_id for a in self.snap.assets})
+        self.snap.assets.extend(assets)
+        for account in partners:
+            self._add_account(account)
+
+    def _asset_holders(self) -> None:
+        """Pixel and catalog assigned users, and the agencies of ad accounts, pixels and catalogs."""
+        self.start_holders(self.snap.assets)
+        started: Started = []
+        keys: list[tuple[Asset, str]] = []
+        for asset in self.snap.assets:
+            jobs, edges = self._holders[(asset.asset_id, asset.kind)]
+            started += jobs
+            keys += [(asset, edge) for edge in edges]
+        for (asset, edge), rows in zip(keys, _scoped(self.run, self.snap, started), strict=True):
+            self._holders_of(asset, edge, rows or [])
+
+    def _holders_of(self, asset: Asset, edge: str, rows: list[dict]) -> None:
         for item in rows:
             if edge == "assigned_users":
                 self._add_account(assignee_account(item))
@@ -208,35 +291,43 @@ class PartnerReader:
         else:
             self.gaps.append(f"{page.asset_id} ({what})")
 
-    def _pages(self) -> None:
+    def _page_plan(self, page: Asset) -> PagePlan:
+        """One Page's reads started with its Page token, and what it cannot read (recorded by ``read``)."""
+        unread: list[tuple[str, str]] = []
+        held = self.tokens.tokens.get(page.asset_id)
+        if held is None:
+            why = (f"/me/accounts could not be read ({self.tokens.error})" if self.tokens.error
+                   else "the auditor's principal has no task on it")
+            return [("roles and agencies are", f"no Page token ({why})")], [], []
+        edges = [("roles", PARTNER_FIELDS["roles"])]
+        if self.tokens.manages(page.asset_id):
+            edges.append(("agencies", PARTNER_FIELDS["asset_agencies"]))
+        else:
+            unread.append(("agencies are", "the auditor's principal lacks the MANAGE task"))
+        client = self._clients.enter_context(self.page_client(held[0]))
+        client.add_secret(held[0])
+        page_run = self.run.sharing(client)
+        scope = f"asset:{page.asset_id}"
+        started = page_run.start(((scope, bind(page_run.rows, f"/{page.asset_id}/{edge}", {"fields": fields}))
+                                  for edge, fields in edges), token_fatal=False)
+        return unread, started, [edge for edge, _ in edges]
+
+    def _read_pages(self) -> None:
         """``/{page}/roles`` and ``/{page}/agencies`` of every Page, each with that Page's token."""
-        pages = self._page_assets()
         platform = self.run.platform
-        with ExitStack() as stack:
-            jobs: list[tuple[str, Callable[[], Any]]] = []
+        try:
+            started: Started = []
             keys: list[tuple[Asset, str]] = []
-            for page in pages:
-                scope = f"asset:{page.asset_id}"
-                held = self.tokens.tokens.get(page.asset_id)
-                if held is None:
-                    why = (f"/me/accounts could not be read ({self.tokens.error})" if self.tokens.error
-                           else "the auditor's principal has no task on it")
-                    self._unread(page, "roles and agencies are", f"no Page token ({why})")
-                    continue
-                edges = [("roles", PARTNER_FIELDS["roles"])]
-                if self.tokens.manages(page.asset_id):
-                    edges.append(("agencies", PARTNER_FIELDS["asset_agencies"]))
-                else:
-                    self._unread(page, "agencies are", "the auditor's principal lacks the MANAGE task")
-                client = stack.enter_context(self.page_client(held[0]))
-                client.add_secret(held[0])
-                page_run = Run(platform, client, self.run.pool, self.run.page_size)
-                page_run.errors = self.run.errors
-                for edge, fields in edges:
-                    path = f"/{page.asset_id}/{edge}"
-                    jobs.append((scope, lambda r=page_run, p=path, f=fields: r.rows(p, {"fields": f})))
-                    keys.append((page, edge))
-            results = _scoped(self.run, self.snap, jobs, page_token=True)
+            for page in self._page_assets():
+                plan = self._pages.get(page.asset_id) or self._page_plan(page)
+                unread, jobs, edges = plan
+                for what, why in unread:
+                    self._unread(page, what, why)
+                started += jobs
+                keys += [(page, edge) for edge in edges]
+            results = _scoped(self.run, self.snap, started, page_token=True)
+        finally:
+            self.close()
         for (page, edge), rows in zip(keys, results, strict=True):
             for item in rows or []:
                 if edge == "agencies":
@@ -258,4 +349,5 @@ def read_partners(run: Run, business_id: str, snap: TenantSnapshot, page_client:
                   tokens: PageTokens, *, page_roles: bool = True) -> None:
     """Add pixels, catalogs, partners and direct Page roles to ``snap`` (failures per scope, never fatal
     except a rejected token of the fetch itself); ``tokens`` is this fetch's ``page_access.page_tokens``."""
-    PartnerReader(run, business_id, snap, page_client, tokens, page_roles=page_roles).read()
+    with PartnerReader(run, business_id, snap, page_client, tokens, page_roles=page_roles) as reader:
+        reader.read()

@@ -5,6 +5,9 @@ same app whose principal is a developer/admin of it (contract constraint debug_t
 is inspected by, in order: the app token (when ``app_id`` and ``app_secret_env`` are configured), the token
 itself, and ``/me/permissions`` called with the token (scopes only, no app id or expiry). A token none of
 these answers for is reported as "could not verify scopes", never silently dropped.
+
+The proof is a query parameter set by the Graph client on every request, next-page URLs included
+(``MetaConnector._client``, ``HttpClient(params=...)``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from auditor.connectors.http import HttpClient
 from auditor.errors import ConnectorError
 
@@ -28,25 +29,6 @@ EXPIRY_WARNING = timedelta(days=14)
 def appsecret_proof(secret: str, token: str) -> str:
     """Lower-case hex HMAC-SHA256 of ``token`` keyed by the app secret (Graph API "Securing Requests")."""
     return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
-
-
-class ProofTransport(httpx.BaseTransport):
-    """A transport that sets ``appsecret_proof`` on every request's query (pages' ``next`` URLs included)."""
-
-    def __init__(self, inner: httpx.BaseTransport | None, proof: str):
-        self._inner = inner or httpx.HTTPTransport()
-        self._proof = proof
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Forward ``request`` with the proof parameter set (replacing any proof already there)."""
-        url = request.url.copy_set_param("appsecret_proof", self._proof)
-        signed = httpx.Request(request.method, url, headers=request.headers, stream=request.stream,
-                               extensions=request.extensions)
-        return self._inner.handle_request(signed)
-
-    def close(self) -> None:
-        """Close the wrapped transport."""
-        self._inner.close()
 
 
 @dataclass(slots=True)
