@@ -9,7 +9,10 @@ the members of every group entry, a cursor). A sync then reads, on one connectio
    ``(uSNChanged>=cursor)``, the cursor being the domain controller's ``highestCommittedUSN`` read before the
    searches, plus one (USNs are per domain controller: another one means a full read);
 2. the DNs of every person and group entry (``1.1``: no attributes), so a deleted or moved entry is seen as
-   gone (its person departs) and an entry that appeared without a newer change stamp is fetched by DN;
+   gone (its person departs) and an entry that appeared without a newer change stamp is fetched by DN
+   (1 and 2 are skipped when the server says nothing was written since the last read: OpenLDAP's
+   ``contextCSN`` of the naming context, kept by the syncprov overlay, or AD's ``highestCommittedUSN``, read
+   before the searches, is the same as then);
 3. the entries whose account expiry passed since they were mapped (their status depends on ``now``, so they
    are read again by DN and mapped against ``now``: an expiry departs a person whose entry did not change).
 
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
     from auditor.directory.ldap import LdapDirectory
 
 STATE_VERSION = 2
+_KINDS = {kind.value: kind for kind in PersonKind}
+_STATUSES = {status.value: status for status in PersonStatus}
 _NOT_SHAPING = {"password_env", "state_file", "incremental", "full_sync_hours", "sync_overlap_seconds",
                 "connect_timeout", "receive_timeout", "page_size"}
 """Directory settings that do not change what a read returns (any other change means a full read)."""
@@ -66,6 +71,9 @@ class SyncState:
     """Person entry DN -> its account expiry, still ahead when it was mapped."""
     groups: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     """Group DN -> ``{"members": [...], "memberOf": [...]}``."""
+    mark: str | None = None
+    """What the server says about writes as a whole, read before the searches: OpenLDAP the ``contextCSN`` of
+    the naming context (kept by the syncprov overlay), AD the ``highestCommittedUSN``; None: not offered."""
     people_digest: str | None = None
     """The digest of the people as the reader merged them (``storage.people.people_digest``); None: unknown.
     Set by the reader, kept while nothing changes."""
@@ -77,7 +85,7 @@ class SyncState:
             "cursor": self.cursor, "server": self.server,
             "people": {dn: _person_json(p) for dn, p in self.people.items()}, "member_of": self.member_of,
             "recheck": {dn: at.isoformat() for dn, at in self.recheck.items()}, "groups": self.groups,
-            "people_digest": self.people_digest,
+            "people_digest": self.people_digest, "mark": self.mark,
         }, separators=(",", ":"))
 
     @classmethod
@@ -93,7 +101,7 @@ class SyncState:
                 people={dn: _person_from_json(p) for dn, p in data["people"].items()},
                 member_of=data["member_of"], groups=data["groups"],
                 recheck={dn: datetime.fromisoformat(at) for dn, at in data["recheck"].items()},
-                people_digest=data.get("people_digest"),
+                people_digest=data.get("people_digest"), mark=data.get("mark"),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -134,6 +142,7 @@ def sync(directory: LdapDirectory, state: SyncState | None, now: datetime) -> Sy
     reader = _Reader(directory, now)
     with directory.connection() as conn:
         server, usn = _ad_marks(directory, conn)
+        mark = str(usn) if settings.flavor == "ad" and usn is not None else _context_csn(directory, conn)
         if not reason and state is not None and state.server != server:
             reason = f"another domain controller ({server or 'unknown'})"
         if reason or state is None:
@@ -142,14 +151,22 @@ def sync(directory: LdapDirectory, state: SyncState | None, now: datetime) -> Sy
             mode: Literal["full", "incremental"] = "full"
         else:
             fresh = SyncState(state.fingerprint, state.full_at, state.cursor, server, dict(state.people),
-                              dict(state.member_of), dict(state.recheck), dict(state.groups), state.people_digest)
-            reader.read(conn, fresh, f"({directory.change_attribute}>={escape_filter_chars(state.cursor or '')})")
-            reader.reconcile(conn, fresh)
-            mode, reason = "incremental", f"{len(reader.changed)} changed or new entries read"
+                              dict(state.member_of), dict(state.recheck), dict(state.groups),
+                              people_digest=state.people_digest)
+            mode = "incremental"
+            if mark is not None and mark == state.mark:  # the server says nothing was written since
+                reader.recheck_expired(conn, fresh)
+                reason = f"no write since the last read ({_MARK_NAMES[settings.flavor]} unchanged)"
+            else:
+                reader.read(conn, fresh,
+                            f"({directory.change_attribute}>={escape_filter_chars(state.cursor or '')})")
+                reader.reconcile(conn, fresh)
+                reason = f"{len(reader.changed)} changed or new entries read"
+    fresh.mark = mark
     fresh.cursor = _next_cursor(directory, fresh.cursor if mode == "incremental" else None, reader.stamps, usn)
     reader.resolve_groups(fresh, everyone=mode == "full" or reader.groups_changed)
     changed = (mode == "full" or bool(reader.changed) or reader.groups_changed
-               or state is None or fresh.cursor != state.cursor)
+               or state is None or fresh.cursor != state.cursor or fresh.mark != state.mark)
     if changed:
         fresh.people_digest = None  # the reader computes it for the people as merged
     # the people are the state's own objects (no copy: 50,000 copies cost a rescan a third of a second); the
@@ -212,14 +229,21 @@ class _Reader:
             state.member_of.pop(dn, None)
             state.recheck.pop(dn, None)
         self.changed.update(gone)
-        expired = [dn for dn, at in state.recheck.items() if at <= self.now and dn not in self.changed]
-        for dn in sorted({*new, *expired}):
-            state.people.pop(dn, None)
+        for dn in new:
             self.people(state, directory.person_entries(conn, base=dn))
+        self.recheck_expired(conn, state)
         gone, new = _gone_and_new(state.groups, directory.present(conn, groups=True))
         self.groups_changed = self.groups_changed or bool(gone)
         for dn in new:
             self.groups(state, directory.group_entries(conn, base=dn))
+
+    def recheck_expired(self, conn: Connection, state: SyncState) -> None:
+        """Read again by DN the entries whose account expiry has passed since they were mapped (their status
+        depends on ``now``, not on a change of the entry)."""
+        expired = [dn for dn, at in state.recheck.items() if at <= self.now and dn not in self.changed]
+        for dn in sorted(expired):
+            state.people.pop(dn, None)
+            self.people(state, self.directory.person_entries(conn, base=dn))
 
     def resolve_groups(self, state: SyncState, *, everyone: bool) -> None:
         """Set ``groups`` of every person (or of the changed ones) from the state's group entries."""
@@ -240,6 +264,24 @@ def _gone_and_new(held: dict[str, Any], present: set[str]) -> tuple[list[str], l
     for dn in gone:
         del held[dn]
     return gone, sorted(present.difference(held))
+
+
+_MARK_NAMES = {"openldap": "contextCSN", "ad": "highestCommittedUSN"}
+
+
+def _context_csn(directory: LdapDirectory, conn: Connection) -> str | None:
+    """OpenLDAP: the ``contextCSN`` values of the naming context holding ``base_dn`` (syncprov keeps them and
+    moves one on every add, modify, delete or rename); None when the server offers none."""
+    base = (directory.settings.base_dn or "").lower().replace(" ", "")
+    contexts = _texts(directory.root_dse(conn, "namingContexts"), "namingContexts")
+    holding = [c for c in contexts if base == c.lower().replace(" ", "") or
+               base.endswith("," + c.lower().replace(" ", ""))]
+    if not holding:
+        return None
+    context = max(holding, key=len)
+    entry = directory.entry(conn, context, "contextCSN")
+    values = _texts(entry, "contextCSN") if entry is not None else []
+    return " ".join(sorted(values)) or None
 
 
 def _ad_marks(directory: LdapDirectory, conn: Connection) -> tuple[str, int | None]:
@@ -296,8 +338,7 @@ def _person_json(person: Person) -> dict[str, Any]:
 
 def _person_from_json(data: dict[str, Any]) -> Person:
     changed, end, groups = data["status_changed"], data["end_date"], data["groups"]
-    return Person(**{**data, "emails": tuple(data["emails"]), "kind": PersonKind(data["kind"]),
-                     "status": PersonStatus(data["status"]), "duplicates": tuple(data["duplicates"]),
-                     "status_changed": datetime.fromisoformat(changed) if changed else None,
-                     "end_date": date.fromisoformat(end) if end else None,
-                     "groups": tuple(groups) if groups is not None else None})
+    return Person(data["uid"], data["display_name"], tuple(data["emails"]), data["department"], data["manager"],
+                  _KINDS[data["kind"]], _STATUSES[data["status"]],
+                  datetime.fromisoformat(changed) if changed else None, date.fromisoformat(end) if end else None,
+                  data["dn"], tuple(data["duplicates"]), tuple(groups) if groups is not None else None)

@@ -197,6 +197,11 @@ class LdapDirectory(Directory):
             out[attribute] = [v.encode("utf-8") for v in values]
         return out
 
+    def entry(self, conn: Connection, dn: str, *attributes: str) -> RawEntry | None:
+        """The named attributes (operational ones included) of one entry, by a base search; None if absent."""
+        found = self._search(conn, dn, "(objectClass=*)", list(attributes), scope=BASE)
+        return dict(found[0]["raw_attributes"]) if found else None
+
     def _base_attributes(self, conn: Connection, dn: str, attribute: str) -> dict[str, Any]:
         """One base search on ``dn`` asking for ``attribute`` (a range such as ``member;range=1500-*``)."""
         found = self._search(conn, dn, "(objectClass=*)", [attribute], scope=BASE)

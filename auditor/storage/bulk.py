@@ -36,12 +36,13 @@ def _iso(value: Any) -> Any:
     return str(value)
 
 
-_ENCODER = json.JSONEncoder(default=_iso, sort_keys=True, separators=(",", ":"))  # built once: json.dumps
-# with arguments builds an encoder per call; ASCII escapes take the C encoder's fastest path
+_ENCODER = json.JSONEncoder(default=_iso, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# built once (json.dumps with arguments builds an encoder per call); text as the engine's serializer writes it
+# (``storage.db``: UTF-8, compact), with sorted keys so that equal values give equal digests
 
 
 def json_text(value: Any) -> JsonText:
-    """``value`` as canonical JSON text (sorted keys, compact, ASCII with escapes, datetimes as UTC ISO)."""
+    """``value`` as canonical JSON text (sorted keys, compact, UTF-8, datetimes as UTC ISO)."""
     return JsonText(_ENCODER.encode(value))
 
 
@@ -59,7 +60,7 @@ def _converter(session: Session, table: Table, name: str) -> Callable[[Any], Any
                 return None
             return value if isinstance(value, JsonText) else json_text(value)
         return as_json
-    process = column_type.bind_processor(dialect)
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)  # the dialect's: SQLite stores text
     if process is None:
         return None
     cache: dict[Any, Any] = {}

@@ -226,16 +226,29 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
 
     Raises StorageError naming the URL (password hidden) when it cannot be opened or migrated.
     """
-    from alembic.util.exc import CommandError
-
     safe = redact_url(url)
     engine = create_db_engine(url)
     if migrate:
         try:
-            if not at_heads(engine):
-                upgrade(engine)
-        except (SQLAlchemyError, CommandError, OSError) as exc:
+            current = at_heads(engine)
+            if not current:
+                _migrate(engine)
+        except (SQLAlchemyError, OSError, _MigrationFailed) as exc:
             engine.dispose()
-            reason = _reason(exc, engine.url.password)
+            cause = exc.__cause__ if isinstance(exc, _MigrationFailed) and exc.__cause__ else exc
+            reason = _reason(cause, engine.url.password)
             raise StorageError(f"{safe}: cannot open or migrate: {reason}") from exc
     return Database(engine=engine, url=safe)
+
+
+class _MigrationFailed(Exception):
+    """Alembic refused to migrate (its error is the cause); Alembic is imported only when a migration runs."""
+
+
+def _migrate(engine: Engine) -> None:
+    from alembic.util.exc import CommandError
+
+    try:
+        upgrade(engine)
+    except CommandError as exc:
+        raise _MigrationFailed(str(exc)) from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -25,6 +25,10 @@ TRACKED = ("display_name", "emails", "department", "manager", "kind", "status", 
 
 _MUTABLE = (*TRACKED, "status_changed", "vanished_at")
 _INSERTED = ("uid", *_MUTABLE, "first_seen", "last_seen")
+SEEN_EVERY = timedelta(hours=1)
+"""``last_seen`` of the people still in the directory (and of the findings of a platform carried over unchanged)
+moves once it is this old: scans every few minutes do not rewrite 50,000 rows (on PostgreSQL 50,000 new row
+versions) to move it by minutes; it is at most this stale."""
 _DEPARTED = PersonStatus.DEPARTED.value
 
 
@@ -103,9 +107,11 @@ def synced_digest(session: Session) -> str | None:
 
 
 def touch_people(session: Session, now: datetime) -> None:
-    """Move ``last_seen`` of the people still in the directory (a read found them all unchanged)."""
+    """Move ``last_seen`` of the people still in the directory (a read found them all unchanged), when it is
+    older than ``SEEN_EVERY``."""
     table = DirectoryPerson.__table__
-    session.exec(update(table).where(table.c.vanished_at.is_(None)).values(last_seen=now))
+    session.exec(update(table).where(table.c.vanished_at.is_(None), table.c.last_seen < now - SEEN_EVERY)
+                 .values(last_seen=now))
 
 
 def _record_digest(session: Session, digest: str, now: datetime) -> None:
@@ -179,7 +185,7 @@ def sync_people_counted(session: Session, people: Iterable[Person], now: datetim
         bulk_insert(session, table, _INSERTED, inserts)
     if updates:
         bulk_update(session, table, _MUTABLE, updates, key="uid", key_field="b_uid")
-    session.exec(update(table).where(table.c.vanished_at.is_(None)).values(last_seen=now))
+    touch_people(session, now)
     if changes:
         session.exec(insert(PersonChange.__table__), params=changes)
     result = [_person(row) for row in stored.values()]

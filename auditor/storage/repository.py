@@ -31,7 +31,7 @@ from auditor.findings.lifecycle import (
 from auditor.model import Capabilities, Severity, TenantSnapshot, Verdict
 from auditor.storage.event_log import log_read_completely
 from auditor.storage.inventory import chunks, last_event_time, save_events, sync_inventory
-from auditor.storage.people import sync_people, sync_people_counted
+from auditor.storage.people import SEEN_EVERY, sync_people, sync_people_counted
 from auditor.storage.tables import Finding, FindingEvent, ManualLinkRow, RiskExceptionRow, Scan, ScanPlatform
 
 __all__ = [
@@ -262,10 +262,10 @@ def save_scan(session: Session, record: ScanRecord, exceptions: list[RiskExcepti
         _write_findings(session, result, scan_id, now)
     else:  # every platform carried over: nothing was judged, so nothing to reconcile
         result = ReconcileResult(states=[], changes=[], expired_exceptions=[])
-    if record.carried:  # confirmed unchanged: seen in this scan too
+    if record.carried:  # confirmed unchanged: seen in this scan too (moved at most once per SEEN_EVERY)
         table = Finding.__table__
         session.exec(update(table).where(table.c.platform.in_(sorted(record.carried)),
-                                         table.c.status.in_((OPEN, ACCEPTED)))
+                                         table.c.status.in_((OPEN, ACCEPTED)), table.c.last_seen < now - SEEN_EVERY)
                      .values(last_seen=now, last_scan_id=scan_id))
 
     changes = result.counts()

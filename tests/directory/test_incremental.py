@@ -319,3 +319,76 @@ def test_an_unchanged_incremental_read_reuses_the_saved_digest_of_its_people(
     changed, moved = read_directory(settings, LATER + timedelta(minutes=5))
     assert moved != digest and moved == people_digest(changed)
     assert load_state(state_path(settings)).people_digest == moved
+
+
+@pytest.fixture
+def syncprov_server(tmp_path: Path) -> Iterator[SlapdHandle]:
+    """A private slapd with the OpenLDAP tree and the syncprov overlay (contextCSN), that a test may change."""
+    handle = start_slapd(tmp_path / "slapd", OPENLDAP_SUFFIX, (DATA / "openldap.ldif").read_text(encoding="utf-8"),
+                         extra_schema=(DATA / "shop.schema").read_text(encoding="utf-8"), syncprov=True)
+    yield handle
+    handle.stop()
+
+
+def _counting_listings(directory: LdapDirectory) -> list[bool]:
+    """Record each DN listing (``present``) the directory makes."""
+    calls: list[bool] = []
+    original = directory.present
+
+    def present(conn, groups=False):
+        calls.append(groups)
+        return original(conn, groups)
+
+    directory.present = present
+    return calls
+
+
+def test_an_unchanged_context_csn_skips_the_change_search_and_the_dn_listing(syncprov_server: SlapdHandle) -> None:
+    directory = LdapDirectory(openldap_settings(syncprov_server), password=syncprov_server.password)
+    first = directory.sync(None, NOW)
+    assert first.state.mark, "syncprov keeps a contextCSN on the naming context"
+    listings = _counting_listings(directory)
+    quiet = directory.sync(SyncState.from_json(first.state.to_json()), LATER)
+    assert listings == [] and quiet.mode == "incremental" and not quiet.state_changed
+    assert quiet.reason == "no write since the last read (contextCSN unchanged)"
+    assert _sorted(quiet.people) == _sorted(first.people)
+    conn = _admin(syncprov_server)
+    try:
+        conn.delete(f"uid=judy,ou=people,{OPENLDAP_SUFFIX}")  # a delete leaves no change stamp behind
+    finally:
+        conn.unbind()
+    after = directory.sync(quiet.state, LATER + timedelta(minutes=5))
+    assert listings == [False, True], "the contextCSN moved: the DN listings run and see the deletion"
+    assert "judy" not in {p.uid for p in after.people} and after.state.mark != first.state.mark
+    assert _sorted(after.people) == _sorted(directory.people(LATER))
+
+
+def test_an_expiry_passing_is_seen_even_when_nothing_was_written(syncprov_server: SlapdHandle) -> None:
+    directory = LdapDirectory(openldap_settings(syncprov_server), password=syncprov_server.password)
+    state = directory.sync(None, NOW).state
+    assert state.recheck, "the tree has an account expiring after NOW"
+    dn, expires = next(iter(state.recheck.items()))
+    later = expires + timedelta(minutes=1)
+    state.full_at = later - timedelta(hours=1)  # keep the safety net out of the way
+    result = directory.sync(state, later)
+    assert result.reason == "no write since the last read (contextCSN unchanged)"
+    assert {p.dn: p for p in result.people}[dn].status is PersonStatus.DEPARTED
+    assert result.state_changed and dn not in result.state.recheck
+    assert _sorted(result.people) == _sorted(directory.people(later))
+
+
+def test_a_read_that_found_nothing_new_keeps_the_saved_state_untouched(
+    syncprov_server: SlapdHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditor.services.directory_sync as directory_sync
+
+    monkeypatch.setenv("LDAP_PW", syncprov_server.password)
+    directory = openldap_settings(syncprov_server, incremental=True, password_env="LDAP_PW")
+    settings = Settings(data_dir=str(tmp_path / "data"), directory=directory.model_dump())
+    _, digest = directory_sync.read_directory(settings, NOW)
+    saved: list[SyncState] = []
+    monkeypatch.setattr(directory_sync, "save_state", lambda _path, state: saved.append(state))
+    digests: list[object] = []
+    monkeypatch.setattr(directory_sync, "people_digest", lambda people: digests.append(people) or "computed")
+    _, again = directory_sync.read_directory(settings, LATER)
+    assert (again, saved, digests) == (digest, [], []), "neither written again nor digested again"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import String, cast, insert, select
 
 from auditor.storage.bulk import COPY_MIN_ROWS, bulk_insert, bulk_update, json_text
 from auditor.storage.tables import InvGrant
@@ -46,6 +46,14 @@ def test_bulk_insert_stores_what_sqlalchemy_stores(database, count) -> None:
         for column in (*COLUMNS, "platform", "first_seen", "last_seen", "gone_at"):
             assert row[column] == expected[column], (account, column)
     assert bulk["u1"]["granted_at"] == NOW - timedelta(days=1) and bulk["u1"]["granted_at"].tzinfo is not None
+    # stored alike to the letter, not only read back alike: SQL compares the stored text (SQLite) of dates
+    stored = [cast(TABLE.c[name], String) for name in ("granted_at", "first_seen", "last_seen", "raw", "privileged")]
+    with database.session() as session:
+        as_text = {(tenant, account): rest for tenant, account, *rest in session.exec(
+            select(TABLE.c.tenant, TABLE.c.account_id, *stored)).all()}
+    for (tenant, account), values in as_text.items():
+        if tenant == "b1":
+            assert values == as_text[("b2", account)], account
     assert bulk["u0"]["raw"]["name"] == "Łukasz \"Ł\" <b>" and bulk["u0"]["raw"]["none"] is None
 
 

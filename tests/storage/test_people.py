@@ -123,3 +123,19 @@ def test_a_second_entry_with_the_same_uid_never_makes_a_leaver_active(database):
         assert "frank.new@corp.example" in frank.emails
     assert _stored(database, "frank")["status"] == "departed"
     assert [c for c in _changes(database, "frank") if c[0] == "status"] == []
+
+
+def test_last_seen_of_present_people_moves_at_most_once_an_hour(database):
+    from datetime import timedelta
+
+    from auditor.storage.people import SEEN_EVERY, touch_people
+
+    with database.session() as session:
+        sync_people(session, [person("ann")], at(0))
+        sync_people(session, [person("ann")], at(0) + timedelta(minutes=5))
+        touch_people(session, at(0) + timedelta(minutes=10))
+    assert _stored(database, "ann")["last_seen"] == at(0), "minutes later: the row is not rewritten"
+    later = at(0) + SEEN_EVERY + timedelta(minutes=1)
+    with database.session() as session:
+        touch_people(session, later)
+    assert _stored(database, "ann")["last_seen"] == later

@@ -98,13 +98,15 @@ def start_slapd(
     tls: bool = False,
     extra_schema: str = "",
     extra_config: str = "",
+    syncprov: bool = False,
 ) -> SlapdHandle:
     """Start a private slapd serving ``suffix`` with ``ldif_text`` loaded; the caller must ``stop()`` it.
 
     The suffix entry itself is added when ``ldif_text`` lacks it (``dc=``, ``o=`` or ``ou=`` suffixes).
     The root DN is ``cn=admin,<suffix>`` with a random password. ``extra_schema`` is schema text (slapd.conf
     syntax) loaded after the standard ones; ``extra_config`` lines go at the end of the database section
-    (``limits``, ``access``, ``index`` ...).
+    (``limits``, ``access``, ``index`` ...). ``syncprov`` loads the syncprov overlay (as a replicated
+    OpenLDAP has it), which keeps the naming context's ``contextCSN``; the data is loaded with it (``slapadd -w``).
     """
     slapd, slapadd = find_program("slapd"), find_program("slapadd")
     workdir = Path(tmp_dir)
@@ -114,12 +116,14 @@ def start_slapd(
     tls_files = make_tls_files(workdir) if tls else None
     config = workdir / "slapd.conf"
     schemas = _schema_files(workdir, ad_schema=ad_schema, extra_schema=extra_schema)
-    text = _config_text(workdir, suffix, bind_dn, password, schemas=schemas, tls_files=tls_files)
+    text = _config_text(workdir, suffix, bind_dn, password, schemas=schemas, tls_files=tls_files,
+                        syncprov=syncprov)
     config.write_text(text + extra_config.strip() + "\n", encoding="utf-8")
     data = workdir / "data.ldif"
     data.write_text(_with_suffix_entry(suffix, ldif_text), encoding="utf-8")
     loaded = subprocess.run(
-        [slapadd, "-q", "-f", str(config), "-l", str(data)], capture_output=True, text=True, timeout=120
+        [slapadd, "-q", *(["-w"] if syncprov else []), "-f", str(config), "-l", str(data)],
+        capture_output=True, text=True, timeout=120,
     )
     if loaded.returncode != 0:
         raise SlapdError(f"slapadd failed (exit {loaded.returncode}): {loaded.stderr.strip()[-2000:]}")
@@ -160,6 +164,7 @@ def _config_text(
     *,
     schemas: list[Path],
     tls_files: tuple[Path, Path, Path] | None,
+    syncprov: bool = False,
 ) -> str:
     lines = [f"include {path}" for path in schemas]
     module_dir = next((d for d in MODULE_DIRS if (d / "back_mdb.so").exists()), None)
@@ -167,6 +172,8 @@ def _config_text(
         lines += [f"modulepath {module_dir}", "moduleload back_mdb"]
         if (module_dir / "ppolicy.so").exists():
             lines.append("moduleload ppolicy")  # OpenLDAP 2.5: the overlay carries the ppolicy schema
+        if syncprov:
+            lines.append("moduleload syncprov")
     lines += [
         f"pidfile {workdir / 'slapd.pid'}",
         f"argsfile {workdir / 'slapd.args'}",
@@ -186,6 +193,8 @@ def _config_text(
         "index objectClass eq",
         "index uid,cn,mail eq",
     ]
+    if syncprov:
+        lines += ["index entryCSN,entryUUID eq", "overlay syncprov", "syncprov-checkpoint 100 10"]
     if any(path.name.startswith("msuser") for path in schemas):
         lines.append("index sAMAccountName eq")
     return "\n".join(lines) + "\n"

@@ -41,8 +41,8 @@ from auditor.connectors.file_import.vocabulary import (
     ASSET_KINDS,
     INVITATION_STATES,
     REQUIRED,
-    ROLE_TABLES,
     role_key,
+    role_table,
 )
 from auditor.errors import ConnectorError
 from auditor.model import Account, AccountKind, Asset, Capabilities, Grant, Tenant, TenantSnapshot
@@ -208,7 +208,7 @@ class _Normalised:
         options = self.options
         self.kind = (options.platform_kind or row.platform or "").lower() or None
         self.tenant = row.tenant
-        self.table = {role_key(k): v for k, v in ROLE_TABLES.get(self.kind or "", {}).items()}
+        self.table = {role_key(k): v for k, v in role_table(self.kind).items()}
         self.table.update({role_key(k): v for k, v in options.role_privileges.items()})
         self.asset_kind = options.asset_kind or ASSET_KINDS.get(self.kind or "", "asset")
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import functools
 import re
 
-from auditor.connectors.x.mapping import PERMISSIONS as X_PERMISSIONS
-
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 COLUMNS: tuple[str, ...] = (
@@ -55,8 +53,7 @@ INVITATION_STATES = frozenset({"pending", "expired", "declined"})
 ROLE_TABLES: dict[str, dict[str, bool]] = {
     # platform kind -> role (normalised: upper case, spaces/dashes/brackets as underscores) -> privileged
     "x": {
-        **X_PERMISSIONS,
-        # Ads Manager labels ("Edit access to account")
+        # Ads Manager labels ("Edit access to account"); the API's permission names join in ``role_table``
         "ACCOUNT_ADMINISTRATOR": True, "ADMIN": True, "CAN_COMPOSE_TWEETS": False, "CAN_COMPOSE_POSTS": False,
     },
     "youtube": {
@@ -70,6 +67,19 @@ ROLE_TABLES: dict[str, dict[str, bool]] = {
         "COLLABORATOR": False, "COLLABORATOR_TEAM_MEMBER": False, "STAFF": False,
     },
 }
+
+
+
+def role_table(kind: str | None) -> dict[str, bool]:
+    """The role table of a platform kind (empty when none): X's adds the API's permission names, imported only
+    for an X export (the X connector's package is not needed to read any other)."""
+    table = dict(ROLE_TABLES.get(kind or "", {}))
+    if kind == "x":
+        from auditor.connectors.x.mapping import PERMISSIONS
+
+        table = {**PERMISSIONS, **table}
+    return table
+
 
 ASSET_KINDS: dict[str, str] = {"x": "ad_account", "youtube": "channel", "shopify": "store"}
 """Default asset kind per platform kind (``options.asset_kind`` overrides; otherwise "asset")."""
