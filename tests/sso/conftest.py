@@ -15,7 +15,8 @@ import os
 import re
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -103,9 +104,11 @@ def oidc_settings(issuer: str, redirect_uri: str = BASE_URL + "/sso/callback", *
 
 
 @pytest.fixture
-def clock() -> Clock:
-    """The server clock: the real time at the start of the test (the OP signs with the real time), then fixed."""
-    return Clock(datetime.now(UTC).replace(microsecond=0))
+def clock(op: str) -> Clock:
+    """The server clock, fixed at the OP's time when the test starts (its ``Date`` header): the OP signs its
+    tokens with its own clock, so the app must judge them at that time, whatever the hour or the date."""
+    answer = httpx.get(f"{op}/.well-known/openid-configuration", timeout=10)
+    return Clock(parsedate_to_datetime(answer.headers["date"]).astimezone(UTC))
 
 
 @pytest.fixture

@@ -55,8 +55,9 @@ def token(op: str, provider: Provider) -> str:
     return real_id_token(op, provider.settings.client_id, provider.settings.client_secret_env or "", "u-token", "n-1")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)  # the OP signs with the real time
+def _signed_at(value: str) -> datetime:
+    """When the OP signed the token (its ``iat``): the instant each test judges it at, whatever the hour."""
+    return datetime.fromtimestamp(_payload(value)["iat"], UTC)
 
 
 def _parts(value: str) -> list[str]:
@@ -73,7 +74,7 @@ def _payload(value: str) -> dict:
 
 
 def test_a_real_token_for_this_client_is_accepted(provider, token):
-    claims = provider.validate(token, "n-1", _now())
+    claims = provider.validate(token, "n-1", _signed_at(token))
     assert claims["sub"] == "u-token" and claims["aud"] == [provider.settings.client_id]
     assert claims["groups"] == ["auditors"] and claims["iss"] == provider.settings.issuer
 
@@ -92,7 +93,7 @@ def test_a_token_for_another_client_is_refused_wrong_audience(op, provider):
                         auth=(other_id, os.environ[other_env]), timeout=10).json()["id_token"]
     assert _payload(issued)["aud"] == [other_id]
     with pytest.raises(SsoRefused) as refused:
-        provider.validate(issued, "n-2", _now())
+        provider.validate(issued, "n-2", _signed_at(issued))
     assert refused.value.reason == "wrong aud"
 
 
@@ -100,7 +101,7 @@ def test_a_tampered_token_is_refused_bad_signature(provider, token):
     header, payload, signature = _parts(token)
     forged = dict(_payload(token), sub="u-someone-else", groups=["it-admins"])
     with pytest.raises(SsoRefused) as refused:
-        provider.validate(f"{header}.{_b64(forged)}.{signature}", "n-1", _now())
+        provider.validate(f"{header}.{_b64(forged)}.{signature}", "n-1", _signed_at(token))
     assert refused.value.reason == "bad signature"
 
 
@@ -109,20 +110,20 @@ def test_a_token_signed_with_another_key_with_the_ops_header_is_refused(provider
     attacker = RSAKey.generate_key(2048, parameters={"kid": header["kid"]} if "kid" in header else None)
     forged = jwt.encode(header, _payload(token), attacker)
     with pytest.raises(SsoRefused) as refused:
-        provider.validate(forged, "n-1", _now())
+        provider.validate(forged, "n-1", _signed_at(token))
     assert refused.value.reason == "bad signature"
 
 
 def test_an_unsigned_token_is_refused(provider, token):
     unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_parts(token)[1]}."
     with pytest.raises(SsoRefused) as refused:
-        provider.validate(unsigned, "n-1", _now())
+        provider.validate(unsigned, "n-1", _signed_at(token))
     assert refused.value.reason == "unverifiable ID token"
 
 
 def test_the_wrong_nonce_is_refused(provider, token):
     with pytest.raises(SsoRefused) as refused:
-        provider.validate(token, "n-other", _now())
+        provider.validate(token, "n-other", _signed_at(token))
     assert refused.value.reason == "wrong nonce"
 
 
