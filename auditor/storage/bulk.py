@@ -29,14 +29,14 @@ class JsonText(str):
     __slots__ = ()
 
 
-def _iso(value: Any) -> Any:
+def utc_text(value: Any) -> Any:
     """Datetimes as UTC ISO text (an instant serialises the same in any timezone); anything else as str."""
     if isinstance(value, datetime):
         return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
     return str(value)
 
 
-_ENCODER = json.JSONEncoder(default=_iso, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(default=utc_text, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 # built once (json.dumps with arguments builds an encoder per call); text as the engine's serializer writes it
 # (``storage.db``: UTF-8, compact), with sorted keys so that equal values give equal digests
 

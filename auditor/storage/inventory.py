@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from auditor.model import AccountKind, TenantSnapshot
-from auditor.storage.bulk import JsonText, _iso, bulk_insert, bulk_update, json_text
+from auditor.storage.bulk import JsonText, bulk_insert, bulk_update, json_text, utc_text
 from auditor.storage.tables import AuditEventRow, InvAccount, InvApp, InvAsset, InvGrant
 
 CHUNK = 900
@@ -114,7 +114,7 @@ def row_digest(kind: InventoryKind, row: dict[str, Any]) -> str:
             value = row[name] = value if isinstance(value, JsonText) else json_text(value)
             parts.append(value)
         else:
-            parts.append(_iso(value) if isinstance(value, datetime) else repr(value))
+            parts.append(utc_text(value) if isinstance(value, datetime) else repr(value))
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
